@@ -1,0 +1,14 @@
+export type { CertificateAuthority, CertificatePair, IssueOptions, TlsMaterial } from "./certs.js";
+export { createCertificateAuthority, createTlsMaterial } from "./certs.js";
+export { dockerAvailable } from "./docker.js";
+export { TestServerError, WaitTimeoutError } from "./errors.js";
+export type { EtcdServer, EtcdUser, StartEtcdOptions } from "./etcd.js";
+export { startEtcd } from "./etcd.js";
+export { uniqueName } from "./names.js";
+export type { NatsNode, NatsPermissions, NatsServer, NatsUser, StartNatsOptions } from "./nats.js";
+export { startNats } from "./nats.js";
+export { freePort, freePorts } from "./ports.js";
+export type { ProcessSpec } from "./process.js";
+export { ManagedProcess } from "./process.js";
+export type { WaitForOptions } from "./wait.js";
+export { TIMEOUTS, waitFor } from "./wait.js";

@@ -1,0 +1,113 @@
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { describe, expect, it } from "vitest";
+import { startNats, uniqueName } from "../src/index.js";
+
+describe("startNats", () => {
+  it("starts a real nats-server with JetStream that accepts publishes into a stream", async () => {
+    await using nats = await startNats();
+    expect(nats.url).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
+    const nc = await connect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const subject = uniqueName("s");
+      await jsm.streams.add({ name: subject.toUpperCase(), subjects: [`${subject}.>`] });
+      const ack = await jetstream(nc).publish(`${subject}.a`, "hello");
+      expect(ack.seq).toBe(1);
+      expect(nc.info?.jetstream).toBe(true);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("keeps JetStream data across a restart on the same port", async () => {
+    await using nats = await startNats();
+    const stream = uniqueName("KEEP").toUpperCase();
+    let nc = await connect({ servers: nats.url });
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: stream, subjects: [`${stream}.>`] });
+    await jetstream(nc).publish(`${stream}.x`, "kept");
+    await nc.close();
+
+    await nats.restart();
+
+    nc = await connect({ servers: nats.url });
+    try {
+      const msg = await (await jetstreamManager(nc)).streams.getMessage(stream, { seq: 1 });
+      expect(msg?.string()).toBe("kept");
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("serves TLS that a client trusting the generated CA connects to", async () => {
+    await using nats = await startNats({ tls: true });
+    expect(nats.url.startsWith("tls://")).toBe(true);
+    const nc = await connect({ servers: nats.url, tls: { caFile: nats.tls!.caFile } });
+    try {
+      expect(nc.info?.tls_required).toBe(true);
+      await nc.flush();
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("refuses a client without a certificate when client verification is on", async () => {
+    await using nats = await startNats({ tls: { verifyClients: true } });
+    const tls = nats.tls!;
+    await expect(
+      connect({ servers: nats.url, tls: { caFile: tls.caFile }, reconnect: false, timeout: 3000 }),
+    ).rejects.toThrow();
+    const nc = await connect({
+      servers: nats.url,
+      tls: { caFile: tls.caFile, certFile: tls.client.certFile, keyFile: tls.client.keyFile },
+    });
+    await nc.flush();
+    await nc.close();
+  });
+
+  it("enforces per-user publish permissions", async () => {
+    await using nats = await startNats({
+      jetstream: false,
+      users: [
+        { user: "reader", password: "r-pass", permissions: { publish: { allow: ["allowed.>"] } } },
+        { user: "admin", password: "a-pass" },
+      ],
+    });
+    await expect(connect({ servers: nats.url, user: "reader", pass: "wrong", reconnect: false })).rejects.toThrow(
+      /Authorization/i,
+    );
+    const nc = await connect({ servers: nats.url, user: "reader", pass: "r-pass" });
+    try {
+      const denied = new Promise<string>((resolve) => {
+        void (async () => {
+          for await (const s of nc.status()) {
+            if (s.type === "error") resolve(String(s.error));
+          }
+        })();
+      });
+      nc.publish("forbidden.x", "no");
+      expect(await denied).toMatch(/Permissions Violation/i);
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("starts a three-node cluster whose replicated stream survives losing a node", async () => {
+    await using nats = await startNats({ cluster: 3 });
+    expect(nats.urls).toHaveLength(3);
+    const nc = await connect({ servers: nats.urls });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const stream = uniqueName("R3").toUpperCase();
+      await jsm.streams.add({ name: stream, subjects: [`${stream}.>`], num_replicas: 3 });
+      await jetstream(nc).publish(`${stream}.a`, "1");
+      await nats.nodes[2]!.kill();
+      const info = await jsm.streams.info(stream);
+      expect(info.state.messages).toBe(1);
+      expect(info.config.num_replicas).toBe(3);
+    } finally {
+      await nc.close();
+    }
+  });
+});
