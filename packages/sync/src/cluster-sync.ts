@@ -1,0 +1,691 @@
+import type { Logger } from "pino";
+import { backoffDelay } from "./backoff.js";
+import { systemClock } from "./clock.js";
+import { ClusterView, type SnapshotDiff } from "./cluster-view.js";
+import { errorText, LivenessError, PublishError, ResyncRequiredError, SourceTimeoutError } from "./errors.js";
+import type { ConnectorMetrics } from "./metrics.js";
+import type { Semaphore } from "./semaphore.js";
+import { linkAbort, raceSignals } from "./signals.js";
+import type {
+  BackoffOptions,
+  Clock,
+  ClusterConnection,
+  ClusterPublisher,
+  ClusterSource,
+  ClusterSourceFactory,
+  ClusterStatusReport,
+  ClusterStatusValue,
+  ClusterSyncStats,
+  MalformedEntry,
+  SourceChange,
+  SourceResource,
+} from "./types.js";
+
+/** The desired configuration of one cluster: a usable connection, or why there is none. */
+export type ClusterConfig =
+  | { valid: true; connection: ClusterConnection }
+  | { valid: false; cluster: string; generation: number; error: string };
+
+/** Options of `ClusterSync`. Only `config`, `createSource`, `publisher` and `logger` are required. */
+export interface ClusterSyncOptions {
+  config: ClusterConfig;
+  createSource: ClusterSourceFactory;
+  publisher: ClusterPublisher;
+  logger: Logger;
+  metrics?: ConnectorMetrics;
+  clock?: Clock;
+  /** Randomness for backoff jitter; default `Math.random`. */
+  random?: () => number;
+  backoff?: BackoffOptions;
+  /** Shared across clusters to bound concurrent listings. */
+  relistPermits?: Semaphore;
+  /** Interval of the liveness check while watching. Default 10 s. */
+  livenessIntervalMs?: number;
+  /** A `check()` (liveness or before a listing) slower than this fails. Default 10 s. */
+  livenessTimeoutMs?: number;
+  /** Count-only status updates are coalesced to at most one per interval. Default 1 s. */
+  statusIntervalMs?: number;
+  /** Publishes issued before waiting for their acknowledgements. Default 256. */
+  publishWindow?: number;
+}
+
+interface Serving {
+  source: ClusterSource;
+  generation: number;
+  abort: AbortController;
+  /** Resolves with why the watch ended; `undefined` when it was stopped. Never rejects. */
+  done: Promise<unknown>;
+}
+
+async function disposeQuietly(source: ClusterSource, logger: Logger): Promise<void> {
+  try {
+    await source[Symbol.asyncDispose]();
+  } catch (err) {
+    logger.debug({ err: errorText(err) }, "disposing a cluster source failed");
+  }
+}
+
+/**
+ * Keeps one cluster's resources on the bus equal to what its datastore holds, exactly once:
+ *
+ * - `Connecting` → `check()` → `ResyncInProgress` → `list()` → publish the difference against what
+ *   the bus holds (upserts first, then deletes, all only after the listing is complete) → `InSync`
+ *   → watch from the listing's revision. Changes older than the last one seen for a key are dropped.
+ * - A watch that ends with `ResyncRequiredError` is followed at once by a relist on the same
+ *   source. Any other failure (connection, liveness, bus) makes the status `ConnectionFailed` with
+ *   the error text, disposes the source and retries with capped, jittered backoff. Data already
+ *   published stays and the status says it is stale; with `dataExpiryMs` it is retracted once it
+ *   has been stale that long.
+ * - `update()` with a new generation builds a new source, lists it while the old one keeps
+ *   serving, then stops the old watch, publishes the difference and swaps: no delete-then-add.
+ *   An invalid config retracts everything and reports `ConfigIncomplete`.
+ * - `stop()` leaves the bus as it is (another replica takes over); `remove()` retracts every
+ *   resource, then the status.
+ *
+ * The bus view is seeded at start from the last message of each of the cluster's subjects, so a
+ * restart or a takeover publishes only what changed meanwhile.
+ */
+export class ClusterSync implements AsyncDisposable {
+  readonly cluster: string;
+  readonly #createSource: ClusterSourceFactory;
+  readonly #publisher: ClusterPublisher;
+  readonly #logger: Logger;
+  readonly #metrics: ConnectorMetrics | undefined;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #backoff: BackoffOptions;
+  readonly #permits: Semaphore | undefined;
+  readonly #livenessIntervalMs: number;
+  readonly #livenessTimeoutMs: number;
+  readonly #statusIntervalMs: number;
+  readonly #publishWindow: number;
+
+  readonly #view = new ClusterView();
+  readonly #close = new AbortController();
+  readonly #removeAbort = new AbortController();
+  #desired: ClusterConfig;
+  #changed = new AbortController();
+  #loop: Promise<void> | undefined;
+  #serving: Serving | undefined;
+  #needsSeed = true;
+  #everSynced = false;
+  #removed = false;
+
+  #status: ClusterStatusValue = "Connecting";
+  #since: number;
+  #error: string | undefined;
+  #swapError: string | undefined;
+  #generation: number;
+  #staleSince: number | undefined;
+  #lastSync: number | undefined;
+  #statusChain: Promise<void> = Promise.resolve();
+  #lastStatusAt = 0;
+  #statusFlushPending = false;
+  #statusPublishFailing = false;
+  readonly #malformedLogged = new Set<string>();
+  readonly #stats: ClusterSyncStats = { synced: false, entries: 0, failures: 0, relists: 0, malformed: 0, events: 0 };
+
+  constructor(options: ClusterSyncOptions) {
+    this.#desired = options.config;
+    this.cluster = options.config.valid ? options.config.connection.cluster : options.config.cluster;
+    this.#createSource = options.createSource;
+    this.#publisher = options.publisher;
+    this.#logger = options.logger.child({ cluster: this.cluster });
+    this.#metrics = options.metrics;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.#backoff = options.backoff ?? {};
+    this.#permits = options.relistPermits;
+    this.#livenessIntervalMs = options.livenessIntervalMs ?? 10_000;
+    this.#livenessTimeoutMs = options.livenessTimeoutMs ?? 10_000;
+    this.#statusIntervalMs = options.statusIntervalMs ?? 1_000;
+    this.#publishWindow = Math.max(1, options.publishWindow ?? 256);
+    this.#since = this.#clock.now();
+    this.#generation = this.#desiredGeneration();
+  }
+
+  /** Starts syncing in the background; idempotent. */
+  start(): void {
+    if (this.#loop || this.#close.signal.aborted) return;
+    this.#loop = this.#run().catch((err: unknown) => {
+      // The loop records every failure itself; reaching here is a bug, but it must not crash.
+      this.#logger.error({ err: errorText(err) }, "cluster sync loop ended unexpectedly");
+    });
+  }
+
+  /** Applies a new desired config. Same generation and validity: nothing happens. */
+  update(config: ClusterConfig): void {
+    const current = this.#desired;
+    const generation = config.valid ? config.connection.generation : config.generation;
+    if (current.valid === config.valid && this.#desiredGeneration() === generation) {
+      this.#desired = config;
+      return;
+    }
+    this.#desired = config;
+    this.#logger.info({ generation, valid: config.valid }, "cluster configuration changed");
+    const changed = this.#changed;
+    this.#changed = new AbortController();
+    changed.abort();
+  }
+
+  /** The cluster's status as published. */
+  status(): ClusterStatusReport {
+    const counts = this.#view.counts();
+    const stale = this.#staleSince !== undefined && this.#view.size > 0;
+    const error = this.#error ?? this.#swapError;
+    const expiresAt = this.#expiresAt();
+    return {
+      cluster: this.cluster,
+      status: this.#status,
+      ...(error !== undefined ? { error } : {}),
+      since: this.#since,
+      generation: this.#generation,
+      counts,
+      stale,
+      ...(stale && this.#staleSince !== undefined ? { staleSince: this.#staleSince } : {}),
+      ...(this.#lastSync !== undefined ? { lastSync: this.#lastSync } : {}),
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
+    };
+  }
+
+  /** Synced / entries / failures / last failure, and the other counters. */
+  stats(): ClusterSyncStats {
+    return { ...this.#stats, entries: this.#view.size, synced: this.#everSynced };
+  }
+
+  /** Stops watching and leaves the cluster's data and status on the bus (ownership moves). */
+  async stop(): Promise<void> {
+    this.#close.abort();
+    await this.#loop;
+    await this.#stopServing(true);
+    await this.#statusChain;
+  }
+
+  /**
+   * Retracts every resource of the cluster, then its status, and stops. Retries bus failures
+   * with backoff until it succeeds or `stop()` is called.
+   */
+  async remove(): Promise<void> {
+    this.#removed = true;
+    await this.stop();
+    const giveUp = this.#removeAbort.signal;
+    for (let attempt = 1; !giveUp.aborted; attempt++) {
+      try {
+        if (this.#needsSeed) await this.#seed(giveUp);
+        await this.#retractAll(this.#generation);
+        await this.#statusChain;
+        await this.#publisher.removeStatus(this.cluster);
+        this.#metrics?.removeCluster(this.cluster);
+        this.#logger.info("cluster removed: every resource retracted, status removed");
+        return;
+      } catch (err) {
+        this.#needsSeed = true;
+        this.#logger.warn({ err: errorText(err), attempt }, "retracting a removed cluster failed; retrying");
+        await this.#clock.sleep(backoffDelay(attempt, this.#backoff, this.#random), giveUp);
+      }
+    }
+  }
+
+  /** Stops, keeping the bus state; also abandons a `remove()` still retrying. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#removeAbort.abort();
+    await this.stop();
+  }
+
+  // ---- main loop ---------------------------------------------------------------------------
+
+  async #run(): Promise<void> {
+    const closing = this.#close.signal;
+    let attempt = 0;
+    while (!closing.aborted) {
+      const changed = this.#changed.signal;
+      try {
+        if (this.#needsSeed && !this.#serving) await this.#seed(closing);
+        const desired = this.#desired;
+        if (!desired.valid) {
+          await this.#applyInvalid(desired);
+          attempt = 0;
+          await raceSignals(new Promise<never>(() => {}), [changed, closing]);
+          continue;
+        }
+        const serving = this.#serving;
+        if (serving && serving.generation === desired.connection.generation) {
+          const ended = await raceSignals(serving.done, [changed, closing]);
+          if (!ended) continue;
+          this.#serving = undefined;
+          const why = ended.value;
+          if (why instanceof ResyncRequiredError) {
+            this.#logger.info({ reason: why.reason, err: why.message }, "watch needs a relist");
+            await this.#establish(desired.connection, serving.source, why.reason, changed);
+          } else {
+            await disposeQuietly(serving.source, this.#logger);
+            throw why ?? new ResyncRequiredError("ended", "the watch ended");
+          }
+          attempt = 0;
+          continue;
+        }
+        const reason = this.#serving ? "config-change" : attempt > 0 ? "reconnect" : "initial";
+        await this.#establish(desired.connection, undefined, reason, changed);
+        attempt = 0;
+      } catch (err) {
+        if (closing.aborted) break;
+        // A newer config arrived mid-attempt: not a failure, just start over with it.
+        if (changed.aborted) continue;
+        attempt++;
+        this.#fail(err);
+        await this.#retryWait(attempt);
+      }
+    }
+  }
+
+  /**
+   * Connects (or reuses `reuse`), lists, publishes the difference and starts watching. With a
+   * watch already serving an older generation, that watch keeps serving until the new listing is
+   * complete and is stopped just before the difference is published.
+   */
+  async #establish(
+    connection: ClusterConnection,
+    reuse: ClusterSource | undefined,
+    reason: string,
+    changed: AbortSignal,
+  ): Promise<void> {
+    const link = linkAbort(this.#close.signal, changed);
+    const swapping = this.#serving !== undefined;
+    let source = reuse;
+    try {
+      if (!source) {
+        if (!swapping && this.#status !== "ConnectionFailed") this.#setStatus("Connecting");
+        source = await this.#createSource(connection);
+        this.#logger.info({ source: source.description, generation: connection.generation }, "connecting");
+      }
+      const src = source;
+      await this.#withTimeout(src.check(link.signal), `${src.description} did not answer`, link.signal);
+      if (!swapping) this.#setStatus("ResyncInProgress");
+      const started = this.#clock.now();
+      const list = () => src.list(link.signal);
+      const snapshot = await (this.#permits ? this.#permits.run(list, link.signal) : list());
+      link.signal.throwIfAborted();
+
+      if (swapping) await this.#stopServing(true);
+      const diff = this.#view.planSnapshot(snapshot);
+      await this.#publishDiff(diff, connection.generation);
+      this.#view.commitSnapshot(snapshot, diff);
+      this.#noteMalformed(snapshot.malformed);
+
+      const seconds = (this.#clock.now() - started) / 1000;
+      this.#stats.relists++;
+      this.#metrics?.countRelist(this.cluster, reason);
+      this.#metrics?.observeSyncDuration(this.cluster, seconds);
+      this.#logger.info(
+        {
+          reason,
+          generation: connection.generation,
+          revision: snapshot.revision,
+          listed: snapshot.resources.length,
+          upserts: diff.upserts.length,
+          deletes: diff.deletes.length,
+          unchanged: diff.unchanged,
+          malformed: snapshot.malformed.length,
+          seconds,
+        },
+        "cluster listed and published",
+      );
+
+      this.#generation = connection.generation;
+      this.#startServing(src, connection.generation, snapshot.revision);
+      source = undefined;
+      this.#everSynced = true;
+      this.#staleSince = undefined;
+      this.#swapError = undefined;
+      this.#lastSync = this.#clock.now();
+      this.#setStatus("InSync");
+    } finally {
+      link.dispose();
+      if (source) await disposeQuietly(source, this.#logger);
+    }
+  }
+
+  #fail(err: unknown): void {
+    const at = this.#clock.now();
+    const text = errorText(err);
+    this.#stats.failures++;
+    this.#stats.lastFailure = { at, error: text };
+    this.#metrics?.countFailure(this.cluster, at);
+    if (err instanceof PublishError) this.#needsSeed = true;
+    const desired = this.#desired;
+    if (!desired.valid) {
+      this.#logger.warn({ err: text }, "retracting an invalid cluster failed");
+      this.#setStatus("ConfigIncomplete", desired.error);
+      return;
+    }
+    if (this.#serving) {
+      // A hot swap failed: the previous generation keeps serving, the status says what failed.
+      this.#swapError = `configuration generation ${desired.connection.generation} not applied: ${text}`;
+      this.#logger.warn({ err: text, generation: desired.connection.generation }, "new configuration failed");
+      this.#publishStatus();
+      return;
+    }
+    if (this.#staleSince === undefined && this.#view.size > 0) this.#staleSince = at;
+    this.#logger.warn({ err: text, stale: this.#view.size > 0 }, "cluster connection failed");
+    this.#setStatus("ConnectionFailed", text);
+  }
+
+  /** Waits out the backoff, waking early for a config change and retracting expired data. */
+  async #retryWait(attempt: number): Promise<void> {
+    const until = this.#clock.now() + backoffDelay(attempt, this.#backoff, this.#random);
+    const changed = this.#changed.signal;
+    let expiryTried = false;
+    for (;;) {
+      const now = this.#clock.now();
+      const expiresAt = this.#expiresAt();
+      if (expiresAt !== undefined && now >= expiresAt && !expiryTried) {
+        expiryTried = true;
+        await this.#expire();
+      }
+      if (now >= until) return;
+      const nextExpiry = expiryTried ? undefined : this.#expiresAt();
+      const wakeAt = Math.min(until, nextExpiry ?? until);
+      const link = linkAbort(this.#close.signal, changed);
+      await this.#clock.sleep(wakeAt - now, link.signal);
+      link.dispose();
+      if (link.signal.aborted) return;
+    }
+  }
+
+  #expiresAt(): number | undefined {
+    const desired = this.#desired;
+    const expiry = desired.valid ? desired.connection.dataExpiryMs : undefined;
+    if (expiry === undefined || this.#staleSince === undefined || this.#view.size === 0) return undefined;
+    return this.#staleSince + expiry;
+  }
+
+  async #expire(): Promise<void> {
+    try {
+      const n = this.#view.size;
+      await this.#retractAll(this.#generation);
+      this.#staleSince = undefined;
+      this.#logger.warn({ retracted: n }, "stale data of the cluster expired and was retracted");
+      this.#publishStatus();
+    } catch (err) {
+      this.#needsSeed = true;
+      this.#logger.warn({ err: errorText(err) }, "retracting expired data failed");
+    }
+  }
+
+  async #applyInvalid(desired: { generation: number; error: string }): Promise<void> {
+    await this.#stopServing(true);
+    this.#generation = desired.generation;
+    if (this.#view.size > 0) {
+      this.#logger.warn({ err: desired.error, retracting: this.#view.size }, "cluster configuration is invalid");
+    }
+    await this.#retractAll(desired.generation);
+    this.#staleSince = undefined;
+    this.#swapError = undefined;
+    this.#setStatus("ConfigIncomplete", desired.error);
+  }
+
+  // ---- bus -----------------------------------------------------------------------------------
+
+  async #seed(signal: AbortSignal): Promise<void> {
+    let state: Awaited<ReturnType<ClusterPublisher["readState"]>>;
+    try {
+      state = await this.#publisher.readState(this.cluster, signal);
+    } catch (err) {
+      throw new PublishError(`reading the cluster's state from the bus failed: ${errorText(err)}`, { cause: err });
+    }
+    this.#view.seed(state.resources);
+    if (state.status && !this.#everSynced) {
+      this.#lastSync ??= state.status.lastSync;
+      if (state.status.stale) this.#staleSince ??= state.status.staleSince;
+    }
+    if (this.#view.size > 0) this.#staleSince ??= this.#clock.now();
+    this.#needsSeed = false;
+    this.#logger.debug({ resources: this.#view.size }, "seeded the cluster's view from the bus");
+    this.#publishStatus();
+  }
+
+  /** Runs publishes with at most `publishWindow` unacknowledged at a time, in order. */
+  async #pipeline<T>(items: Iterable<T>, publish: (item: T) => Promise<void>): Promise<void> {
+    let window: Promise<void>[] = [];
+    try {
+      for (const item of items) {
+        window.push(publish(item));
+        if (window.length >= this.#publishWindow) {
+          await Promise.all(window);
+          window = [];
+        }
+      }
+      await Promise.all(window);
+    } catch (err) {
+      await Promise.allSettled(window);
+      if (err instanceof PublishError) throw err;
+      throw new PublishError(`publishing to the bus failed: ${errorText(err)}`, { cause: err });
+    }
+  }
+
+  async #publishDiff(diff: SnapshotDiff, generation: number): Promise<void> {
+    await this.#pipeline(diff.upserts, (r) => this.#publisher.publishUpsert(this.cluster, generation, r));
+    await this.#pipeline(diff.deletes, (d) =>
+      this.#publisher.publishDelete(this.cluster, generation, d.kind, d.id, d.revision),
+    );
+    this.#countPublished(
+      diff.upserts.map((u) => u.kind),
+      diff.deletes.map((d) => d.kind),
+    );
+  }
+
+  async #retractAll(generation: number): Promise<void> {
+    const entries = [...this.#view.entries()];
+    if (entries.length === 0) return;
+    await this.#pipeline(entries, (e) =>
+      this.#publisher.publishDelete(this.cluster, generation, e.kind, e.id, e.revision),
+    );
+    this.#countPublished(
+      [],
+      entries.map((e) => e.kind),
+    );
+    this.#view.clear();
+    this.#publishStatus();
+  }
+
+  #countPublished(upsertKinds: string[], deleteKinds: string[]): void {
+    this.#stats.events += upsertKinds.length + deleteKinds.length;
+    if (!this.#metrics) return;
+    const tally = (kinds: string[], op: "upsert" | "delete") => {
+      const byKind = new Map<string, number>();
+      for (const k of kinds) byKind.set(k, (byKind.get(k) ?? 0) + 1);
+      for (const [k, n] of byKind) this.#metrics?.countEvents(this.cluster, k, op, n);
+    };
+    tally(upsertKinds, "upsert");
+    tally(deleteKinds, "delete");
+  }
+
+  // ---- watching ------------------------------------------------------------------------------
+
+  #startServing(source: ClusterSource, generation: number, after: string): void {
+    const abort = new AbortController();
+    const done = this.#serve(source, generation, after, abort.signal);
+    this.#serving = { source, generation, abort, done };
+  }
+
+  async #stopServing(dispose: boolean): Promise<void> {
+    const serving = this.#serving;
+    if (!serving) return;
+    this.#serving = undefined;
+    serving.abort.abort();
+    await serving.done;
+    if (dispose) await disposeQuietly(serving.source, this.#logger);
+  }
+
+  /** Watches and checks liveness until either fails or `signal` aborts. Never rejects. */
+  async #serve(source: ClusterSource, generation: number, after: string, signal: AbortSignal): Promise<unknown> {
+    const local = linkAbort(signal);
+    const watching = (async (): Promise<unknown> => {
+      try {
+        for await (const batch of source.watch(after, local.signal)) {
+          await this.#applyBatch(batch, generation);
+          if (local.signal.aborted) return undefined;
+        }
+        return local.signal.aborted ? undefined : new ResyncRequiredError("ended", "the watch ended");
+      } catch (err) {
+        if (err instanceof PublishError) return err;
+        return local.signal.aborted ? undefined : err;
+      }
+    })();
+    const liveness = this.#liveness(source, local.signal);
+    const first = await Promise.race([watching, liveness]);
+    local.abort();
+    await Promise.allSettled([watching, liveness]);
+    local.dispose();
+    return signal.aborted ? undefined : first;
+  }
+
+  async #liveness(source: ClusterSource, signal: AbortSignal): Promise<unknown> {
+    while (!signal.aborted) {
+      await this.#clock.sleep(this.#livenessIntervalMs, signal);
+      if (signal.aborted) return undefined;
+      if (this.#statusFlushPending || this.#statusPublishFailing) this.#publishStatus();
+      try {
+        await this.#withTimeout(source.check(signal), `${source.description} did not answer`, signal);
+      } catch (err) {
+        if (signal.aborted) return undefined;
+        return new LivenessError(`liveness check failed: ${errorText(err)}`, { cause: err });
+      }
+    }
+    return undefined;
+  }
+
+  async #applyBatch(batch: SourceChange[], generation: number): Promise<void> {
+    const pending: Promise<void>[] = [];
+    const upserts: string[] = [];
+    const deletes: string[] = [];
+    const publishDelete = (kind: string, id: string, revision: string) => {
+      pending.push(this.#publisher.publishDelete(this.cluster, generation, kind, id, revision));
+      this.#view.commitDelete(kind, id, revision);
+      deletes.push(kind);
+    };
+    const publishUpsert = (resource: SourceResource) => {
+      pending.push(this.#publisher.publishUpsert(this.cluster, generation, resource));
+      this.#view.commitUpsert(resource);
+      upserts.push(resource.kind);
+    };
+    // The view is updated as each publish is issued, so later changes of the same batch plan
+    // against it; if an acknowledgement then fails, the view is re-read from the bus.
+    for (const change of batch) {
+      switch (change.type) {
+        case "upsert": {
+          const plan = this.#view.planUpsert(change.resource);
+          if (plan.action === "upsert") publishUpsert(plan.resource);
+          break;
+        }
+        case "delete": {
+          const plan = this.#view.planDelete(change.kind, change.id, change.revision);
+          if (plan.action === "delete") publishDelete(plan.kind, plan.id, plan.revision);
+          break;
+        }
+        case "malformed": {
+          this.#noteMalformed([change.entry]);
+          const { kind, id, revision } = change.entry;
+          if (kind === undefined || id === undefined) break;
+          const current = this.#view.get(kind, id);
+          if (!current) break;
+          const plan = this.#view.planDelete(kind, id, revision ?? current.revision);
+          if (plan.action === "delete") publishDelete(plan.kind, plan.id, plan.revision);
+          else if (revision === undefined) publishDelete(kind, id, current.revision);
+          break;
+        }
+        case "progress":
+          break;
+      }
+    }
+    if (pending.length === 0) return;
+    const results = await Promise.allSettled(pending);
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) {
+      throw new PublishError(`publishing to the bus failed: ${errorText(failed.reason)}`, { cause: failed.reason });
+    }
+    this.#countPublished(upserts, deletes);
+    this.#countsChanged();
+  }
+
+  #noteMalformed(entries: MalformedEntry[]): void {
+    if (entries.length === 0) return;
+    this.#stats.malformed += entries.length;
+    this.#metrics?.countMalformed(this.cluster, entries.length);
+    for (const e of entries) {
+      if (this.#malformedLogged.has(e.ref)) continue;
+      // Bounded: a cluster full of garbage must not grow this without limit.
+      if (this.#malformedLogged.size < 10_000) this.#malformedLogged.add(e.ref);
+      this.#logger.warn({ ref: e.ref, kind: e.kind, reason: e.reason }, "skipping malformed remote data");
+    }
+  }
+
+  async #withTimeout<T>(promise: Promise<T>, message: string, signal: AbortSignal): Promise<T> {
+    const timer = linkAbort(signal);
+    const timeout = this.#clock.sleep(this.#livenessTimeoutMs, timer.signal).then(() => {
+      if (!timer.signal.aborted) throw new SourceTimeoutError(`${message} within ${this.#livenessTimeoutMs} ms`);
+      return undefined as never;
+    });
+    try {
+      return await Promise.race([promise, timeout]);
+    } finally {
+      timer.abort();
+      promise.catch(() => {});
+      timeout.catch(() => {});
+    }
+  }
+
+  // ---- status --------------------------------------------------------------------------------
+
+  #desiredGeneration(): number {
+    const d = this.#desired;
+    return d.valid ? d.connection.generation : d.generation;
+  }
+
+  #setStatus(status: ClusterStatusValue, error?: string): void {
+    if (status !== this.#status) {
+      this.#status = status;
+      this.#since = this.#clock.now();
+      this.#logger.info({ status, ...(error ? { err: error } : {}) }, "cluster status");
+    }
+    this.#error = error;
+    this.#publishStatus();
+  }
+
+  #countsChanged(): void {
+    this.#metrics?.setResources(this.cluster, this.#view.counts());
+    const wait = this.#lastStatusAt + this.#statusIntervalMs - this.#clock.now();
+    if (wait <= 0) {
+      this.#publishStatus();
+      return;
+    }
+    if (this.#statusFlushPending) return;
+    this.#statusFlushPending = true;
+    void this.#clock.sleep(wait, this.#close.signal).then(() => {
+      if (this.#statusFlushPending && !this.#close.signal.aborted) this.#publishStatus();
+    });
+  }
+
+  /** Queues a status publication (in order); a failure is logged and retried at the next tick. */
+  #publishStatus(): void {
+    if (this.#removed && this.#close.signal.aborted) return;
+    this.#statusFlushPending = false;
+    this.#lastStatusAt = this.#clock.now();
+    const report = this.status();
+    this.#metrics?.setStatus(this.cluster, report.status);
+    this.#metrics?.setResources(this.cluster, report.counts);
+    this.#statusChain = this.#statusChain
+      .then(() => this.#publisher.publishStatus(report))
+      .then(
+        () => {
+          this.#statusPublishFailing = false;
+        },
+        (err: unknown) => {
+          if (!this.#statusPublishFailing) {
+            this.#logger.warn({ err: errorText(err) }, "publishing the cluster status failed");
+          }
+          this.#statusPublishFailing = true;
+        },
+      );
+  }
+}

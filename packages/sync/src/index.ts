@@ -1,0 +1,39 @@
+export { backoffDelay, DEFAULT_BACKOFF } from "./backoff.js";
+export type { ManualClock } from "./clock.js";
+export { createManualClock, systemClock } from "./clock.js";
+export type { ClusterConfig, ClusterSyncOptions } from "./cluster-sync.js";
+export { ClusterSync } from "./cluster-sync.js";
+export type { ChangePlan, PlannedDelete, SnapshotDiff, ViewEntry } from "./cluster-view.js";
+export { ClusterView, digestResource, resourceKey } from "./cluster-view.js";
+export type { SyncErrorOptions } from "./errors.js";
+export {
+  ConnectionConfigError,
+  errorText,
+  LivenessError,
+  PublishError,
+  ResyncRequiredError,
+  SourceTimeoutError,
+} from "./errors.js";
+export type { MemoryPublisher, PublishedEvent } from "./memory-publisher.js";
+export { createMemoryPublisher } from "./memory-publisher.js";
+export type { ConnectorMetrics, ConnectorMetricsOptions } from "./metrics.js";
+export { createConnectorMetrics } from "./metrics.js";
+export { Semaphore } from "./semaphore.js";
+export { CLUSTER_STATUS_GAUGE_VALUES } from "./status.js";
+export type {
+  BackoffOptions,
+  Clock,
+  ClusterConnection,
+  ClusterPublisher,
+  ClusterSource,
+  ClusterSourceFactory,
+  ClusterStatusReport,
+  ClusterStatusValue,
+  ClusterSyncStats,
+  MalformedEntry,
+  PublishedClusterState,
+  PublishedResource,
+  SourceChange,
+  SourceResource,
+  SourceSnapshot,
+} from "./types.js";
