@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { etcdPrefix, parseEtcdKey, ResourceKind, toEtcdKey } from "@fedview/model";
 import { Etcd3, type IKeyValue, type IOptions } from "etcd3";
 import { DatastoreError, RccConflictError, RccNotFoundError } from "./errors.js";
 import { ExpiredWatchError, type ListResult, type WatchEnd, type WatchEvent, type WatchStream } from "./list-watch.js";
-import { RCC_ETCD_PREFIX, rccEtcdKey, rccNameFromEtcdKey } from "./model-port.js";
 import type { DeleteRccOptions, RccObject, RccStore, StoredRcc } from "./types.js";
 
 export interface EtcdRccStoreOptions {
@@ -11,6 +11,13 @@ export interface EtcdRccStoreOptions {
   /** Clock for `creationTimestamp`. */
   now?: () => Date;
 }
+
+const RCC_ETCD_PREFIX = etcdPrefix(ResourceKind.RemoteClusterConfiguration);
+const rccEtcdKey = (name: string): string => toEtcdKey(ResourceKind.RemoteClusterConfiguration, { name });
+const rccNameFromEtcdKey = (key: string): string | undefined => {
+  const ref = parseEtcdKey(key);
+  return ref?.kind === ResourceKind.RemoteClusterConfiguration ? ref.name : undefined;
+};
 
 /** How long a watch cancel may wait for etcd's acknowledgement. */
 const CANCEL_TIMEOUT_MS = 5_000;
