@@ -1,0 +1,172 @@
+/**
+ * Evaluates a selector against one item of a `LabelIndex`, reading its interned record directly:
+ * no label map is built per item, and inherited labels are looked up through the item's parents
+ * at match time (own labels first, then each parent in order; the first that has the key wins).
+ */
+import { UNKNOWN_ID } from "./intern-table.js";
+import { CHUNK_BITS, OFFSET_MASK, type RecordArena } from "./record-arena.js";
+import type { SelectorNode } from "./types.js";
+
+/** What `lookup` returns for a label the item does not have. */
+export const MISSING = -1;
+
+/**
+ * Item record layout (int32 words): `[labelCount, parentCount, (key, value, postingPosition) ×
+ * labelCount sorted by key id, (parentSlot, childPosition) × parentCount in inheritance order]`.
+ */
+export const RECORD_HEADER = 2;
+export const LABEL_WORDS = 3;
+export const PARENT_WORDS = 2;
+
+/** Words of the record at `offset`. */
+export function recordWords(chunk: Int32Array, offset: number): number {
+  return RECORD_HEADER + LABEL_WORDS * chunk[offset]! + PARENT_WORDS * chunk[offset + 1]!;
+}
+
+/** The parts of the index an evaluator reads. */
+export interface IndexStorage {
+  readonly arena: RecordArena;
+  /** Record address per item slot (the array is replaced as the index grows, hence a function). */
+  recordAddresses(): Int32Array;
+  /** Labels (key id → value id) per parent slot; undefined while a parent is not defined. */
+  readonly parentLabels: readonly (Map<number, number> | undefined)[];
+  /** The string of a value id. */
+  valueName(id: number): string;
+}
+
+/**
+ * Maps label keys and values to ids. A query resolves without interning (`UNKNOWN_ID` for strings
+ * no item has, which folds into constants); a watch interns and keeps references, since items
+ * with those strings may arrive later.
+ */
+export interface IdResolver {
+  key(name: string): number;
+  value(name: string): number;
+}
+
+type Predicate = () => boolean;
+const TRUE: Predicate = () => true;
+const FALSE: Predicate = () => false;
+const SMALL_SET = 8;
+const NO_WORDS = new Int32Array(0);
+
+export class SlotEvaluator {
+  private readonly storage: IndexStorage;
+  private readonly predicate: Predicate;
+  // The record being evaluated, set by `test`.
+  private chunk: Int32Array = NO_WORDS;
+  private labelsStart = 0;
+  private labelsEnd = 0;
+  private parentsEnd = 0;
+
+  constructor(storage: IndexStorage, node: SelectorNode, resolve: IdResolver) {
+    this.storage = storage;
+    this.predicate = this.compile(node, resolve);
+  }
+
+  /** True if the item in `slot` (which must hold a live record) matches. */
+  test(slot: number): boolean {
+    const address = this.storage.recordAddresses()[slot]!;
+    const chunk = this.storage.arena.chunks[address >>> CHUNK_BITS]!;
+    const offset = address & OFFSET_MASK;
+    this.chunk = chunk;
+    this.labelsStart = offset + RECORD_HEADER;
+    this.labelsEnd = this.labelsStart + LABEL_WORDS * chunk[offset]!;
+    this.parentsEnd = this.labelsEnd + PARENT_WORDS * chunk[offset + 1]!;
+    return this.predicate();
+  }
+
+  /** The value id of `key` on the current item, own labels first, then parents in order. */
+  private lookup(key: number): number {
+    const chunk = this.chunk;
+    for (let i = this.labelsStart, end = this.labelsEnd; i < end; i += LABEL_WORDS) {
+      const k = chunk[i]!;
+      if (k === key) return chunk[i + 1]!;
+      if (k > key) break;
+    }
+    const parents = this.storage.parentLabels;
+    for (let i = this.labelsEnd, end = this.parentsEnd; i < end; i += PARENT_WORDS) {
+      const value = parents[chunk[i]!]?.get(key);
+      if (value !== undefined) return value;
+    }
+    return MISSING;
+  }
+
+  private compile(node: SelectorNode, resolve: IdResolver): Predicate {
+    switch (node.kind) {
+      case "all":
+      case "global":
+        return TRUE;
+      case "has": {
+        const key = resolve.key(node.label);
+        if (key === UNKNOWN_ID) return FALSE;
+        return () => this.lookup(key) !== MISSING;
+      }
+      case "equal":
+      case "notEqual": {
+        const key = resolve.key(node.label);
+        const value = key === UNKNOWN_ID ? UNKNOWN_ID : resolve.value(node.value);
+        // No item has the key or the value: `==` never holds and `!=` always does.
+        if (value === UNKNOWN_ID) return node.kind === "equal" ? FALSE : TRUE;
+        return node.kind === "equal" ? () => this.lookup(key) === value : () => this.lookup(key) !== value;
+      }
+      case "in":
+      case "notIn": {
+        const key = resolve.key(node.label);
+        const ids =
+          key === UNKNOWN_ID ? [] : node.values.map((v) => resolve.value(v)).filter((id) => id !== UNKNOWN_ID);
+        if (ids.length === 0) return node.kind === "in" ? FALSE : TRUE;
+        const member = memberTest(ids);
+        return node.kind === "in"
+          ? () => member(this.lookup(key))
+          : () => {
+              const value = this.lookup(key);
+              return value === MISSING || !member(value);
+            };
+      }
+      case "contains":
+      case "startsWith":
+      case "endsWith": {
+        const key = resolve.key(node.label);
+        if (key === UNKNOWN_ID) return FALSE;
+        const text = node.value;
+        const storage = this.storage;
+        const test =
+          node.kind === "contains"
+            ? (v: string) => v.includes(text)
+            : node.kind === "startsWith"
+              ? (v: string) => v.startsWith(text)
+              : (v: string) => v.endsWith(text);
+        return () => {
+          const value = this.lookup(key);
+          return value !== MISSING && test(storage.valueName(value));
+        };
+      }
+      case "not": {
+        const operand = this.compile(node.operand, resolve);
+        return () => !operand();
+      }
+      case "and": {
+        const operands = node.operands.map((child) => this.compile(child, resolve));
+        return () => {
+          for (const operand of operands) if (!operand()) return false;
+          return true;
+        };
+      }
+      case "or": {
+        const operands = node.operands.map((child) => this.compile(child, resolve));
+        return () => {
+          for (const operand of operands) if (operand()) return true;
+          return false;
+        };
+      }
+    }
+  }
+}
+
+/** `MISSING` is never a member. */
+function memberTest(ids: number[]): (id: number) => boolean {
+  if (ids.length <= SMALL_SET) return (id) => ids.includes(id);
+  const set = new Set(ids);
+  return (id) => set.has(id);
+}
