@@ -80,6 +80,9 @@ function messageFor(issue: z.core.$ZodIssue, input: unknown): string {
       if (value === undefined) return `${field} is required and must be ${describeExpected(issue.expected)}`;
       return `${field} must be ${describeExpected(issue.expected)}, not ${describeValue(value)}`;
     case "invalid_value":
+      if (value === undefined) {
+        return `${field} is required and must be ${issue.values.length > 1 ? "one of " : ""}${quoteList(issue.values)}`;
+      }
       return `${field} must be ${issue.values.length > 1 ? "one of " : ""}${quoteList(issue.values)}, not ${describeValue(value)}`;
     case "invalid_union": {
       // A discriminated union reports the allowed discriminator values as `options`.
