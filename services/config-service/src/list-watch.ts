@@ -6,8 +6,11 @@ export interface ListResult<T> {
   resourceVersion: string;
 }
 
-/** One change seen by a watch. */
-export type WatchEvent<T> = { type: "upsert"; item: T; resourceVersion: string } | DeleteWatchEvent;
+/** One change seen by a watch; a bookmark only moves the version forward. */
+export type WatchEvent<T> =
+  | { type: "upsert"; item: T; resourceVersion: string }
+  | DeleteWatchEvent
+  | { type: "bookmark"; resourceVersion: string };
 
 /** A deletion seen by a watch. */
 export interface DeleteWatchEvent {
@@ -132,6 +135,7 @@ export function startListWatch<T>(
   };
 
   const onEvent = (event: WatchEvent<T>): void => {
+    if (event.type === "bookmark") return;
     if (event.type === "upsert") {
       cache.set(source.keyOf(event.item), event.item);
       handlers.onUpsert(event.item);
