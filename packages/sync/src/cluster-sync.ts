@@ -45,8 +45,6 @@ export interface ClusterSyncOptions {
   livenessTimeoutMs?: number;
   /** Count-only status updates are coalesced to at most one per interval. Default 1 s. */
   statusIntervalMs?: number;
-  /** Publishes issued before waiting for their acknowledgements. Default 256. */
-  publishWindow?: number;
 }
 
 interface Serving {
@@ -98,7 +96,6 @@ export class ClusterSync implements AsyncDisposable {
   readonly #livenessIntervalMs: number;
   readonly #livenessTimeoutMs: number;
   readonly #statusIntervalMs: number;
-  readonly #publishWindow: number;
 
   readonly #view = new ClusterView();
   readonly #close = new AbortController();
@@ -139,7 +136,6 @@ export class ClusterSync implements AsyncDisposable {
     this.#livenessIntervalMs = options.livenessIntervalMs ?? 10_000;
     this.#livenessTimeoutMs = options.livenessTimeoutMs ?? 10_000;
     this.#statusIntervalMs = options.statusIntervalMs ?? 1_000;
-    this.#publishWindow = Math.max(1, options.publishWindow ?? 256);
     this.#since = this.#clock.now();
     this.#generation = this.#desiredGeneration();
   }
@@ -199,6 +195,7 @@ export class ClusterSync implements AsyncDisposable {
     await this.#loop;
     await this.#stopServing(true);
     await this.#statusChain;
+    await this.#publisher.release?.(this.cluster);
   }
 
   /**
@@ -214,7 +211,7 @@ export class ClusterSync implements AsyncDisposable {
         if (this.#needsSeed) await this.#seed(giveUp);
         await this.#retractAll(this.#generation);
         await this.#statusChain;
-        await this.#publisher.removeStatus(this.cluster);
+        await this.#publisher.removeStatus(this.cluster, this.#generation);
         this.#metrics?.removeCluster(this.cluster);
         this.#logger.info("cluster removed: every resource retracted, status removed");
         return;
@@ -307,9 +304,9 @@ export class ClusterSync implements AsyncDisposable {
       link.signal.throwIfAborted();
 
       if (swapping) await this.#stopServing(true);
-      const diff = this.#view.planSnapshot(snapshot);
+      const diff = this.#view.planSnapshot(snapshot, connection.generation);
       await this.#publishDiff(diff, connection.generation);
-      this.#view.commitSnapshot(snapshot, diff);
+      this.#view.commitSnapshot(snapshot, diff, connection.generation);
       this.#noteMalformed(snapshot.malformed);
 
       const seconds = (this.#clock.now() - started) / 1000;
@@ -444,28 +441,21 @@ export class ClusterSync implements AsyncDisposable {
     this.#publishStatus();
   }
 
-  /** Runs publishes with at most `publishWindow` unacknowledged at a time, in order. */
-  async #pipeline<T>(items: Iterable<T>, publish: (item: T) => Promise<void>): Promise<void> {
-    let window: Promise<void>[] = [];
+  /** Sends every item in order, then waits until the bus stored them all. */
+  async #send<T>(items: Iterable<T>, publish: (item: T) => Promise<void>): Promise<void> {
     try {
-      for (const item of items) {
-        window.push(publish(item));
-        if (window.length >= this.#publishWindow) {
-          await Promise.all(window);
-          window = [];
-        }
-      }
-      await Promise.all(window);
+      for (const item of items) await publish(item);
+      await this.#publisher.flush(this.cluster);
     } catch (err) {
-      await Promise.allSettled(window);
       if (err instanceof PublishError) throw err;
       throw new PublishError(`publishing to the bus failed: ${errorText(err)}`, { cause: err });
     }
   }
 
   async #publishDiff(diff: SnapshotDiff, generation: number): Promise<void> {
-    await this.#pipeline(diff.upserts, (r) => this.#publisher.publishUpsert(this.cluster, generation, r));
-    await this.#pipeline(diff.deletes, (d) =>
+    // Upserts first: a listing never makes the view shrink before it has grown to the new state.
+    await this.#send(diff.upserts, (r) => this.#publisher.publishUpsert(this.cluster, generation, r));
+    await this.#send(diff.deletes, (d) =>
       this.#publisher.publishDelete(this.cluster, generation, d.kind, d.id, d.revision),
     );
     this.#countPublished(
@@ -477,15 +467,12 @@ export class ClusterSync implements AsyncDisposable {
   async #retractAll(generation: number): Promise<void> {
     const entries = [...this.#view.entries()];
     if (entries.length === 0) return;
-    await this.#pipeline(entries, (e) =>
-      this.#publisher.publishDelete(this.cluster, generation, e.kind, e.id, e.revision),
-    );
+    await this.#send(entries, (e) => this.#publisher.publishDelete(this.cluster, generation, e.kind, e.id, e.revision));
     this.#countPublished(
       [],
       entries.map((e) => e.kind),
     );
     this.#view.clear();
-    this.#publishStatus();
   }
 
   #countPublished(upsertKinds: string[], deleteKinds: string[]): void {
@@ -556,54 +543,49 @@ export class ClusterSync implements AsyncDisposable {
   }
 
   async #applyBatch(batch: SourceChange[], generation: number): Promise<void> {
-    const pending: Promise<void>[] = [];
     const upserts: string[] = [];
     const deletes: string[] = [];
-    const publishDelete = (kind: string, id: string, revision: string) => {
-      pending.push(this.#publisher.publishDelete(this.cluster, generation, kind, id, revision));
+    const publishDelete = async (kind: string, id: string, revision: string) => {
+      await this.#publisher.publishDelete(this.cluster, generation, kind, id, revision);
       this.#view.commitDelete(kind, id, revision);
       deletes.push(kind);
     };
-    const publishUpsert = (resource: SourceResource) => {
-      pending.push(this.#publisher.publishUpsert(this.cluster, generation, resource));
-      this.#view.commitUpsert(resource);
+    const publishUpsert = async (resource: SourceResource) => {
+      await this.#publisher.publishUpsert(this.cluster, generation, resource);
+      this.#view.commitUpsert(resource, generation);
       upserts.push(resource.kind);
     };
-    // The view is updated as each publish is issued, so later changes of the same batch plan
-    // against it; if an acknowledgement then fails, the view is re-read from the bus.
-    for (const change of batch) {
+    // The view is updated as each publish is sent, so later changes of the same batch plan against
+    // it; if the bus then fails to store one, the view is re-read from the bus before going on.
+    await this.#send(batch, async (change) => {
       switch (change.type) {
         case "upsert": {
           const plan = this.#view.planUpsert(change.resource);
-          if (plan.action === "upsert") publishUpsert(plan.resource);
-          break;
+          if (plan.action === "upsert") await publishUpsert(plan.resource);
+          return;
         }
         case "delete": {
           const plan = this.#view.planDelete(change.kind, change.id, change.revision);
-          if (plan.action === "delete") publishDelete(plan.kind, plan.id, plan.revision);
-          break;
+          if (plan.action === "delete") await publishDelete(plan.kind, plan.id, plan.revision);
+          return;
         }
         case "malformed": {
           this.#noteMalformed([change.entry]);
           const { kind, id, revision } = change.entry;
-          if (kind === undefined || id === undefined) break;
+          if (kind === undefined || id === undefined) return;
           const current = this.#view.get(kind, id);
-          if (!current) break;
+          if (!current) return;
+          // Its current value is unusable: retract it, as a relist that skipped it would.
           const plan = this.#view.planDelete(kind, id, revision ?? current.revision);
-          if (plan.action === "delete") publishDelete(plan.kind, plan.id, plan.revision);
-          else if (revision === undefined) publishDelete(kind, id, current.revision);
-          break;
+          if (plan.action === "delete") await publishDelete(plan.kind, plan.id, plan.revision);
+          else if (revision === undefined) await publishDelete(kind, id, current.revision);
+          return;
         }
         case "progress":
-          break;
+          return;
       }
-    }
-    if (pending.length === 0) return;
-    const results = await Promise.allSettled(pending);
-    const failed = results.find((r) => r.status === "rejected");
-    if (failed) {
-      throw new PublishError(`publishing to the bus failed: ${errorText(failed.reason)}`, { cause: failed.reason });
-    }
+    });
+    if (upserts.length + deletes.length === 0) return;
     this.#countPublished(upserts, deletes);
     this.#countsChanged();
   }

@@ -6,8 +6,13 @@ export interface ViewEntry {
   kind: string;
   id: string;
   revision: string;
-  /** Digest of the published resource: equal revisions from different origins may differ. */
-  digest: string;
+  /** Config generation it was published with. */
+  generation: number;
+  /**
+   * Digest of the published resource (equal revisions from different origins may differ);
+   * unknown for entries read back from the bus without payloads.
+   */
+  digest?: string;
 }
 
 /** A delete the diff asks for; `revision` is never lower than the revision on the bus. */
@@ -111,18 +116,21 @@ export class ClusterView {
         kind: p.kind,
         id: p.id,
         revision: p.revision,
-        digest: digestResource(p.resource),
+        generation: p.generation,
+        ...(p.resource !== undefined ? { digest: digestResource(p.resource) } : {}),
       });
     }
   }
 
   /**
-   * Plans what a complete listing changes on the bus: upserts for resources whose revision or
-   * content differs from the bus, deletes for keys that vanished. When the listing comes from the
-   * same origin as the changes already seen, revisions are compared too, so a change the previous
-   * watch published after this listing was taken is neither undone nor deleted.
+   * Plans what a complete listing, read with config `generation`, changes on the bus: upserts for
+   * resources whose revision or content differs from the bus (content unknown: whose generation
+   * differs, since another generation may be another datastore), deletes for keys that vanished.
+   * When the listing comes from the same origin as the changes already seen, revisions are compared
+   * too, so a change the previous watch published after this listing was taken is neither undone
+   * nor deleted.
    */
-  planSnapshot(snapshot: SourceSnapshot): SnapshotDiff {
+  planSnapshot(snapshot: SourceSnapshot, generation: number): SnapshotDiff {
     const comparable = this.#comparableWith(snapshot.origin);
     const listedAt = rev(snapshot.revision);
     const diff: SnapshotDiff = { upserts: [], deletes: [], unchanged: 0, newerOnBus: 0 };
@@ -136,9 +144,15 @@ export class ClusterView {
         continue;
       }
       const current = this.#entries.get(key);
-      if (current && current.revision === r.revision && current.digest === digestResource(r.resource)) {
-        diff.unchanged++;
-        continue;
+      if (current && current.revision === r.revision) {
+        const same =
+          current.digest !== undefined
+            ? current.digest === digestResource(r.resource)
+            : current.generation === generation;
+        if (same) {
+          diff.unchanged++;
+          continue;
+        }
       }
       diff.upserts.push(r);
     }
@@ -158,7 +172,7 @@ export class ClusterView {
    * Records that a listing and its diff were published. Afterwards `seen` holds the listing's
    * revisions (and, on the same origin, anything newer already seen), and the snapshot's origin.
    */
-  commitSnapshot(snapshot: SourceSnapshot, diff: SnapshotDiff): void {
+  commitSnapshot(snapshot: SourceSnapshot, diff: SnapshotDiff, generation: number): void {
     const comparable = this.#comparableWith(snapshot.origin);
     const listedAt = rev(snapshot.revision);
     const seen = new Map<string, bigint>();
@@ -170,7 +184,7 @@ export class ClusterView {
       const prior = seen.get(key);
       if (prior === undefined || prior < rev(r.revision)) seen.set(key, rev(r.revision));
     }
-    for (const r of diff.upserts) this.#setEntry(r);
+    for (const r of diff.upserts) this.#setEntry(r, generation);
     for (const d of diff.deletes) this.#entries.delete(resourceKey(d.kind, d.id));
     this.#seen = seen;
     this.#origin = snapshot.origin;
@@ -200,9 +214,9 @@ export class ClusterView {
   }
 
   /** Records a published upsert. */
-  commitUpsert(resource: SourceResource): void {
+  commitUpsert(resource: SourceResource, generation: number): void {
     this.#seen.set(resourceKey(resource.kind, resource.id), rev(resource.revision));
-    this.#setEntry(resource);
+    this.#setEntry(resource, generation);
   }
 
   /** Records a published delete. */
@@ -224,11 +238,12 @@ export class ClusterView {
     return this.#revisionsComparable && origin !== undefined && origin !== "" && origin === this.#origin;
   }
 
-  #setEntry(r: SourceResource): void {
+  #setEntry(r: SourceResource, generation: number): void {
     this.#entries.set(resourceKey(r.kind, r.id), {
       kind: r.kind,
       id: r.id,
       revision: r.revision,
+      generation,
       digest: digestResource(r.resource),
     });
   }

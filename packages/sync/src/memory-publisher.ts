@@ -117,6 +117,9 @@ export function createMemoryPublisher(): MemoryPublisher {
       statuses.set(report.cluster, report);
       record({ type: "status", cluster: report.cluster, report });
     },
+    async flush() {
+      await check();
+    },
     async removeStatus(cluster) {
       await check();
       statuses.delete(cluster);

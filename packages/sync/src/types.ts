@@ -193,6 +193,7 @@ export interface PublishedResource {
   revision: string;
   generation: number;
   op: "upsert" | "delete";
+  /** The published object, when the reader fetched payloads (the bus inventory reads headers only). */
   resource?: unknown;
 }
 
@@ -204,19 +205,26 @@ export interface PublishedClusterState {
 
 /**
  * The port `ClusterSync` publishes through. `createBusPublisher` implements it over
- * `@fedview/bus`; the CLI's in-process mode may implement it in memory.
+ * `@fedview/bus`; `createMemoryPublisher` in memory (the CLI's in-process mode, tests).
  *
- * Publishes of one cluster are issued in order and must reach the durable state in that order;
- * each promise resolves once the message is stored (acknowledged).
+ * Resource publishes are pipelined: `publishUpsert`/`publishDelete` resolve once the message is
+ * sent (waiting for room in the window), in call order, and may throw for an earlier message of
+ * the same cluster that was not stored. `flush(cluster)` resolves once everything sent for the
+ * cluster is stored, and throws if anything was not. After any throw, `ClusterSync` re-reads the
+ * cluster's state (`readState`) before publishing again.
  */
 export interface ClusterPublisher {
-  /** Reads the last message of every resource subject of `cluster` and its status. */
+  /** Reads the last message of every resource subject of `cluster` (tombstones included) and its status. */
   readState(cluster: string, signal?: AbortSignal): Promise<PublishedClusterState>;
   publishUpsert(cluster: string, generation: number, resource: SourceResource): Promise<void>;
   publishDelete(cluster: string, generation: number, kind: string, id: string, revision: string): Promise<void>;
+  flush(cluster: string): Promise<void>;
+  /** Publishes the status and waits until it is stored. */
   publishStatus(status: ClusterStatusReport): Promise<void>;
-  /** Removes the cluster's status from the durable state (after a retraction). */
-  removeStatus(cluster: string): Promise<void>;
+  /** Removes the cluster's status (a tombstone), after its resources were retracted. */
+  removeStatus(cluster: string, generation: number): Promise<void>;
+  /** Releases per-cluster resources of the publisher (pending acks are awaited, failures dropped). */
+  release?(cluster: string): Promise<void>;
 }
 
 /**

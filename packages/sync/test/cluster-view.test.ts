@@ -70,23 +70,32 @@ describe("ClusterView.planSnapshot against a seeded view (revisions of unknown o
   ])("$name", ({ bus, listing, upserts, deletes, unchanged }) => {
     const view = new ClusterView();
     view.seed(bus.map((r) => pub(r)));
-    const diff = view.planSnapshot(listing);
+    const diff = view.planSnapshot(listing, 1);
     expect(ids(diff.upserts)).toEqual(upserts);
     expect(ids(diff.deletes)).toEqual(deletes);
     expect(diff.unchanged).toBe(unchanged);
+  });
+
+  it.each([
+    { name: "same revision and generation is unchanged", generation: 1, upserts: [] },
+    { name: "same revision from another generation is republished", generation: 2, upserts: ["a"] },
+  ])("without payloads read back (headers only): $name", ({ generation, upserts }) => {
+    const view = new ClusterView();
+    view.seed([{ kind: "WorkloadEndpoint", id: "a", revision: "5", generation: 1, op: "upsert" }]);
+    expect(ids(view.planSnapshot(snap(10, [res("a", 5)]), generation).upserts)).toEqual(upserts);
   });
 
   it("ignores tombstones read back from the bus", () => {
     const view = new ClusterView();
     view.seed([pub(res("a", 5)), { kind: "WorkloadEndpoint", id: "gone", revision: "7", generation: 1, op: "delete" }]);
     expect(view.size).toBe(1);
-    expect(ids(view.planSnapshot(snap(10, [res("a", 5)])).deletes)).toEqual([]);
+    expect(ids(view.planSnapshot(snap(10, [res("a", 5)]), 1).deletes)).toEqual([]);
   });
 
   it("deletes carry a revision never lower than what the bus holds", () => {
     const view = new ClusterView();
     view.seed([pub(res("a", 50)), pub(res("b", 3))]);
-    const diff = view.planSnapshot(snap(10, []));
+    const diff = view.planSnapshot(snap(10, []), 1);
     expect(Object.fromEntries(diff.deletes.map((d) => [d.id, d.revision]))).toEqual({ a: "50", b: "10" });
   });
 });
@@ -96,16 +105,16 @@ describe("ClusterView on one origin: revisions are compared", () => {
   function afterWatch(): ClusterView {
     const view = new ClusterView();
     const first = snap(10, [res("a", 5), res("c", 3)], "etcd-1");
-    view.commitSnapshot(first, view.planSnapshot(first));
-    view.commitUpsert(res("a", 12, "a2"));
-    view.commitUpsert(res("b", 13));
+    view.commitSnapshot(first, view.planSnapshot(first, 1), 1);
+    view.commitUpsert(res("a", 12, "a2"), 1);
+    view.commitUpsert(res("b", 13), 1);
     view.commitDelete("WorkloadEndpoint", "c", "14");
     return view;
   }
 
   it("a listing taken before changes already published neither undoes nor deletes them", () => {
     const view = afterWatch();
-    const diff = view.planSnapshot(snap(11, [res("a", 5), res("c", 3)], "etcd-1"));
+    const diff = view.planSnapshot(snap(11, [res("a", 5), res("c", 3)], "etcd-1"), 1);
     expect(diff.upserts).toEqual([]);
     expect(diff.deletes).toEqual([]);
     expect(diff.newerOnBus).toBe(3);
@@ -113,21 +122,21 @@ describe("ClusterView on one origin: revisions are compared", () => {
 
   it("a listing from another origin is applied by content, whatever the revisions", () => {
     const view = afterWatch();
-    const diff = view.planSnapshot(snap(11, [res("a", 5), res("c", 3)], "etcd-2"));
+    const diff = view.planSnapshot(snap(11, [res("a", 5), res("c", 3)], "etcd-2"), 1);
     expect(ids(diff.upserts)).toEqual(["a", "c"]);
     expect(ids(diff.deletes)).toEqual(["b"]);
   });
 
   it("a listing without origin is never compared by revision", () => {
     const view = afterWatch();
-    const diff = view.planSnapshot(snap(11, [res("a", 5), res("c", 3)]));
+    const diff = view.planSnapshot(snap(11, [res("a", 5), res("c", 3)]), 1);
     expect(ids(diff.upserts)).toEqual(["a", "c"]);
     expect(ids(diff.deletes)).toEqual(["b"]);
   });
 
   it("a later listing of the same origin applies what changed after it", () => {
     const view = afterWatch();
-    const diff = view.planSnapshot(snap(20, [res("a", 15, "a3"), res("b", 13)], "etcd-1"));
+    const diff = view.planSnapshot(snap(20, [res("a", 15, "a3"), res("b", 13)], "etcd-1"), 1);
     expect(ids(diff.upserts)).toEqual(["a"]);
     expect(diff.deletes).toEqual([]);
     expect(diff.unchanged).toBe(1);
@@ -174,7 +183,7 @@ describe("ClusterView on one origin: revisions are compared", () => {
 
   it("counts live resources by kind", () => {
     const view = afterWatch();
-    view.commitUpsert(res("p", 20, "p", "Profile"));
+    view.commitUpsert(res("p", 20, "p", "Profile"), 1);
     expect(view.counts()).toEqual({ WorkloadEndpoint: 2, Profile: 1 });
   });
 });
@@ -200,9 +209,9 @@ describe("ClusterView properties", () => {
         const view = new ClusterView();
         view.seed(uniq(bus).map((r) => pub(r)));
         const listing = snap(50, uniq(listed));
-        view.commitSnapshot(listing, view.planSnapshot(listing));
+        view.commitSnapshot(listing, view.planSnapshot(listing, 1), 1);
         const expected = new ClusterView();
-        expected.commitSnapshot(listing, expected.planSnapshot(listing));
+        expected.commitSnapshot(listing, expected.planSnapshot(listing, 1), 1);
         expect(state(view)).toEqual(state(expected));
       }),
     );
@@ -214,8 +223,8 @@ describe("ClusterView properties", () => {
         const view = new ClusterView();
         view.seed(uniq(bus).map((r) => pub(r)));
         const listing = snap(50, uniq(listed), sameOrigin ? "o" : undefined);
-        view.commitSnapshot(listing, view.planSnapshot(listing));
-        const again = view.planSnapshot(listing);
+        view.commitSnapshot(listing, view.planSnapshot(listing, 1), 1);
+        const again = view.planSnapshot(listing, 1);
         return again.upserts.length === 0 && again.deletes.length === 0;
       }),
     );
