@@ -82,30 +82,53 @@ export interface ClusterScopedName {
   name: string;
 }
 
+/** Metadata of a Calico v3 resource. */
 export type ObjectMeta = z.infer<typeof ObjectMetaSchema>;
+/** A named port of an endpoint. */
 export type EndpointPort = z.infer<typeof EndpointPortSchema>;
+/** A Calico v3 WorkloadEndpoint. */
 export type WorkloadEndpoint = z.infer<typeof WorkloadEndpointSchema>;
+/** A Calico v3 HostEndpoint. */
 export type HostEndpoint = z.infer<typeof HostEndpointSchema>;
+/** A Calico v3 Profile. */
 export type Profile = z.infer<typeof ProfileSchema>;
+/** A Calico v3 Node. */
 export type Node = z.infer<typeof NodeSchema>;
+/** A Calico v3 IPPool. */
 export type IPPool = z.infer<typeof IPPoolSchema>;
+/** A Calico v3 NetworkSet. */
 export type NetworkSet = z.infer<typeof NetworkSetSchema>;
+/** A Calico v3 GlobalNetworkSet. */
 export type GlobalNetworkSet = z.infer<typeof GlobalNetworkSetSchema>;
 
+/** `Allow`, `Deny`, `Log` or `Pass`. */
 export type RuleAction = z.infer<typeof RuleActionSchema>;
+/** An ingress or egress rule. */
 export type Rule = z.infer<typeof RuleSchema>;
+/** The `source` or `destination` of a rule. */
 export type EntityRule = z.infer<typeof EntityRuleSchema>;
+/** `serviceAccounts` of an entity rule. */
 export type ServiceAccountMatch = z.infer<typeof ServiceAccountMatchSchema>;
+/** `Ingress` or `Egress`. */
 export type PolicyType = z.infer<typeof PolicyTypeSchema>;
+/** A Calico v3 NetworkPolicy. */
 export type NetworkPolicy = z.infer<typeof NetworkPolicySchema>;
+/** A Calico v3 GlobalNetworkPolicy. */
 export type GlobalNetworkPolicy = z.infer<typeof GlobalNetworkPolicySchema>;
+/** A Calico v3 Tier. */
 export type Tier = z.infer<typeof TierSchema>;
 
+/** `etcdv3` or `kubernetes`. */
 export type DatastoreType = z.infer<typeof DatastoreTypeSchema>;
+/** `Enabled` or `Disabled`. */
 export type OverlayRoutingMode = z.infer<typeof OverlayRoutingModeSchema>;
+/** `spec.clusterAccessSecret` of an RCC. */
 export type ClusterAccessSecretRef = z.infer<typeof ClusterAccessSecretRefSchema>;
+/** `spec.syncOptions` of an RCC, with defaults filled in. */
 export type RemoteClusterSyncOptions = z.infer<typeof RemoteClusterSyncOptionsSchema>;
+/** `spec` of an RCC. */
 export type RemoteClusterConfigurationSpec = z.infer<typeof RemoteClusterConfigurationSpecSchema>;
+/** A RemoteClusterConfiguration, with defaults filled in. */
 export type RemoteClusterConfiguration = z.infer<typeof RemoteClusterConfigurationSchema>;
 
 /** The data keys of a cluster access Secret, after validation (values are file contents). */
@@ -133,9 +156,13 @@ export interface RemoteClusterValidationOptions {
   allowKubernetesFieldsWithEtcd?: boolean;
 }
 
+/** The metadata fields read from Kubernetes objects. */
 export type KubernetesObjectMeta = z.infer<typeof KubernetesObjectMetaSchema>;
+/** The Pod fields the KDD conversion reads (others kept). */
 export type Pod = z.infer<typeof PodSchema>;
+/** The Namespace fields the KDD conversion reads (others kept). */
 export type Namespace = z.infer<typeof NamespaceSchema>;
+/** The ServiceAccount fields the KDD conversion reads (others kept). */
 export type ServiceAccount = z.infer<typeof ServiceAccountSchema>;
 
 /** Every Calico v3 resource type the model knows. */
