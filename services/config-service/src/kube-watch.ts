@@ -24,6 +24,7 @@ export function watchKubePath(
   path: string,
   resourceVersion: string,
   onChange: (change: KubeChange) => void,
+  query: Record<string, string> = {},
 ): WatchStream {
   let stopped = false;
   let settle!: (end: WatchEnd) => void;
@@ -35,7 +36,7 @@ export function watchKubePath(
   const request = new Watch(config)
     .watch(
       path,
-      { resourceVersion, allowWatchBookmarks: true },
+      { ...query, resourceVersion, allowWatchBookmarks: true },
       (type: string, object: KubeWatchObject) => {
         if (stopped) return;
         if (type === "ADDED" || type === "MODIFIED") onChange({ type: "upsert", object });
