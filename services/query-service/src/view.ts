@@ -8,6 +8,7 @@
  * inherited labels are never copied onto endpoints.
  */
 
+import { type ClusterStatus, type ClusterStatusMessage, compareVersions, type ResourceEvent } from "@fedview/bus";
 import {
   type GlobalNetworkPolicy,
   type HostEndpoint,
@@ -28,7 +29,6 @@ import {
   workloadEndpointOwnLabels,
 } from "@fedview/model";
 import { LabelIndex, parseSelector, type Selector } from "@fedview/selector";
-import { type ClusterStatus, type ClusterStatusMessage, compareVersions, type ResourceEvent } from "./bus-port.js";
 import { type CompiledPolicy, comparePolicies, compilePolicy, effectiveTierOrder } from "./policy-eval.js";
 import {
   type ClusterProblem,
@@ -638,8 +638,9 @@ export class FederatedView {
   watch(selectorText: string, cb: (event: WatchEvent) => void): ViewWatch {
     const selector = parseSelector(selectorText);
     const started = new Map<string, EndpointResult>();
+    // The index reports the current matches while `watch` runs; they are sent sorted, after it returns.
+    let initial: string[] | undefined = [];
     const start = (id: string) => {
-      if (started.has(id)) return;
       const record = this.#endpoints.get(id);
       if (record === undefined) return;
       const endpoint = this.#describe(record);
@@ -648,7 +649,8 @@ export class FederatedView {
     };
     const watch = this.#index.watch(selector, (event) => {
       if (event.kind === "match-started") {
-        start(event.id);
+        if (initial !== undefined) initial.push(event.id);
+        else start(event.id);
         return;
       }
       const endpoint = started.get(event.id);
@@ -656,7 +658,12 @@ export class FederatedView {
       started.delete(event.id);
       cb({ type: "stop", endpoint });
     });
-    for (const id of watch.matchingIds()) start(id);
+    const current = this.#records(initial).map((r) => ({ key: r.key, endpoint: this.#describe(r) }));
+    initial = undefined;
+    for (const { key, endpoint } of current.sort((a, b) => compareEndpoints(a.endpoint, b.endpoint))) {
+      started.set(key, endpoint);
+      cb({ type: "start", endpoint });
+    }
     const close = () => {
       watch.close();
       started.clear();

@@ -9,6 +9,8 @@
  * - `east` (InSync): namespace prod, two pods and a host endpoint on node-a.
  * - `west` (ConnectionFailed, stale): namespace prod labelled staging, one pod on node-x.
  */
+
+import type { ClusterStatus, ResourceEvent, ResourceUpsert } from "@fedview/bus";
 import {
   type CalicoResource,
   type GlobalNetworkPolicy,
@@ -24,12 +26,11 @@ import {
   type Tier,
   toFederated,
 } from "@fedview/model";
-import type { ClusterStatus, ResourceEvent } from "../src/bus-port.js";
 
 let revision = 100;
 
 /** An upsert event for `resource` in `cluster`, converted as a connector converts it. */
-export function upsert(cluster: string, resource: CalicoResource, generation = 1, rev?: number): ResourceEvent {
+export function upsert(cluster: string, resource: CalicoResource, generation = 1, rev?: number): ResourceUpsert {
   const federated = toFederated(cluster, resource);
   if (federated === null) throw new Error(`fixture ${resource.metadata.name} does not federate`);
   return {
@@ -40,7 +41,7 @@ export function upsert(cluster: string, resource: CalicoResource, generation = 1
     id: resourceId(resourceRef(federated)),
     revision: String(rev ?? ++revision),
     generation,
-    resource: federated as ResourceEvent["resource"] & object,
+    resource: federated,
   };
 }
 
@@ -50,7 +51,7 @@ export function remove(cluster: string, kind: string, id: string, generation = 1
 }
 
 /** A raw resource event (no conversion), e.g. a policy a remote cluster should never send. */
-export function raw(cluster: string, resource: CalicoResource, generation = 1, rev?: number): ResourceEvent {
+export function raw(cluster: string, resource: CalicoResource, generation = 1, rev?: number): ResourceUpsert {
   return {
     v: 1,
     op: "upsert",
@@ -59,7 +60,7 @@ export function raw(cluster: string, resource: CalicoResource, generation = 1, r
     id: resourceId(resourceRef(resource)),
     revision: String(rev ?? ++revision),
     generation,
-    resource: resource as ResourceEvent["resource"] & object,
+    resource,
   };
 }
 
