@@ -1,0 +1,371 @@
+import { assertClusterName, etcdPrefix, parseEtcdKey, type ResourceKind } from "@fedview/model";
+import {
+  type ClusterConnection,
+  type ClusterSource,
+  type ClusterSourceFactory,
+  type MalformedEntry,
+  ResyncRequiredError,
+  type SourceChange,
+  type SourceResource,
+  type SourceSnapshot,
+} from "@fedview/sync";
+import type { Etcd3, IKeyValue, IWatchResponse, Watcher } from "etcd3";
+import type { Logger } from "pino";
+import { z } from "zod";
+import { convertKeyValue, federatedId, kindsFor } from "./convert.js";
+import { EtcdConfigError, EtcdSourceError } from "./errors.js";
+import { createEtcdClient, describeEtcdError } from "./etcd-client.js";
+import type { EtcdConnectionMaterial, EtcdSourceOptions } from "./types.js";
+
+interface KindRange {
+  kind: ResourceKind;
+  start: Buffer;
+  end: Buffer;
+}
+
+/** The byte range of every key starting with `prefix` (etcd's `range_end` for a prefix). */
+function prefixRange(kind: ResourceKind): KindRange {
+  const start = Buffer.from(etcdPrefix(kind));
+  const end = Buffer.from(start);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i] = end[i]! + 1;
+      return { kind, start, end: end.subarray(0, i + 1) };
+    }
+  }
+  return { kind, start, end: Buffer.from([0]) };
+}
+
+const COMPACTED = /required revision has been compacted/i;
+const CONNECTION_LEVEL = /permission denied|authentication|auth token|unauthenticated/i;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
+ * The etcd v3 `ClusterSource`: lists the Calico prefixes of the served kinds at one revision
+ * (paginated range reads pinned to the revision of the first page), watches them from that
+ * revision + 1, and ends the watch with `ResyncRequiredError` on compaction, cancellation or any
+ * disconnection — never trusting etcd3's own resume, which can skip events when a stream drops
+ * right after resuming.
+ */
+class EtcdSource implements ClusterSource {
+  readonly description: string;
+  readonly #cluster: string;
+  readonly #client: Etcd3;
+  readonly #ranges: KindRange[];
+  readonly #pageSize: number;
+  readonly #timeoutMs: number;
+  readonly #watchStartTimeoutMs: number;
+  readonly #logger: Logger | undefined;
+  readonly #watchers = new Set<Watcher>();
+  #disposed = false;
+
+  constructor(options: EtcdSourceOptions) {
+    try {
+      assertClusterName(options.cluster);
+    } catch (err) {
+      throw new EtcdConfigError((err as Error).message, { cause: err });
+    }
+    this.#cluster = options.cluster;
+    this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.#watchStartTimeoutMs = options.watchStartTimeoutMs ?? 10_000;
+    this.#pageSize = Math.max(1, options.pageSize ?? 500);
+    this.#logger = options.logger;
+    const kinds = options.kinds ?? kindsFor(options.cluster, options.overlayRouting ?? false);
+    if (kinds.length === 0) throw new EtcdConfigError("an etcd source needs at least one kind to serve");
+    this.#ranges = kinds.map(prefixRange);
+    this.description = `etcd ${options.material.endpoints.join(",")}`;
+    this.#client = createEtcdClient(options.material, this.#timeoutMs);
+  }
+
+  /** One linearizable single-key range over the first served prefix: proves reachability, auth and read access. */
+  async check(signal: AbortSignal): Promise<void> {
+    this.#assertOpen();
+    const first = this.#ranges[0]!;
+    try {
+      signal.throwIfAborted();
+      await this.#client.kv.range(
+        { key: first.start, range_end: first.end, limit: 1, keys_only: true },
+        { deadline: Date.now() + this.#timeoutMs },
+      );
+    } catch (err) {
+      throw this.#error(err);
+    }
+  }
+
+  async list(signal: AbortSignal): Promise<SourceSnapshot> {
+    this.#assertOpen();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#listOnce(signal);
+      } catch (err) {
+        // The pinned revision was compacted between two pages: start over at the newest revision.
+        if (COMPACTED.test(String((err as Error)?.message)) && attempt < 3 && !signal.aborted) {
+          this.#logger?.info({ attempt }, "listing revision was compacted mid-listing; listing again");
+          continue;
+        }
+        throw this.#error(err);
+      }
+    }
+  }
+
+  async #listOnce(signal: AbortSignal): Promise<SourceSnapshot> {
+    let revision: string | undefined;
+    let origin: string | undefined;
+    const resources: SourceResource[] = [];
+    const malformed: MalformedEntry[] = [];
+    for (const range of this.#ranges) {
+      let key = range.start;
+      for (;;) {
+        signal.throwIfAborted();
+        const res = await this.#client.kv.range(
+          { key, range_end: range.end, limit: this.#pageSize, ...(revision !== undefined ? { revision } : {}) },
+          { deadline: Date.now() + this.#timeoutMs },
+        );
+        revision ??= res.header.revision;
+        origin ??= res.header.cluster_id;
+        for (const kv of res.kvs) this.#convert(kv, resources, malformed);
+        const last = res.kvs.at(-1);
+        if (!res.more || last === undefined) break;
+        key = Buffer.concat([last.key, Buffer.from([0])]);
+      }
+    }
+    return { revision: revision ?? "0", ...(origin ? { origin } : {}), resources, malformed };
+  }
+
+  #convert(kv: IKeyValue, resources: SourceResource[], malformed: MalformedEntry[]): void {
+    const key = kv.key.toString();
+    const c = convertKeyValue(this.#cluster, key, kv.value, kv.mod_revision);
+    if (c.type === "resource") {
+      resources.push({ kind: c.kind, id: c.id, revision: kv.mod_revision, resource: c.resource });
+    } else if (c.type === "malformed") {
+      malformed.push({
+        ref: key,
+        ...(c.kind ? { kind: c.kind } : {}),
+        ...(c.id ? { id: c.id } : {}),
+        revision: kv.mod_revision,
+        reason: c.reason,
+      });
+    }
+  }
+
+  async *watch(after: string, signal: AbortSignal): AsyncIterable<SourceChange[]> {
+    this.#assertOpen();
+    const start = (BigInt(after) + 1n).toString();
+    const queue: SourceChange[][] = [];
+    let failure: unknown;
+    let wake: (() => void) | undefined;
+    const notify = () => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    const fail = (err: unknown) => {
+      failure ??= err;
+      notify();
+    };
+    signal.addEventListener("abort", notify);
+    const watchers: Watcher[] = [];
+    let connected = 0;
+    try {
+      for (const range of this.#ranges) {
+        const watcher = this.#client
+          .watch()
+          .inRange({ start: range.start, end: range.end })
+          .startRevision(start)
+          .watcher();
+        watchers.push(watcher);
+        this.#watchers.add(watcher);
+        watcher.on("connected", () => {
+          connected++;
+          notify();
+        });
+        watcher.on("data", (res: IWatchResponse) => {
+          queue.push(this.#changes(res));
+          notify();
+        });
+        watcher.on("disconnected", (err: Error) =>
+          fail(
+            new ResyncRequiredError("disconnected", `etcd watch disconnected: ${describeEtcdError(err)}`, {
+              cause: err,
+            }),
+          ),
+        );
+        watcher.on("error", (err: Error) => fail(this.#watchError(err)));
+      }
+      const startBy = Date.now() + this.#watchStartTimeoutMs;
+      for (;;) {
+        if (signal.aborted) return;
+        const batch = queue.shift();
+        if (batch !== undefined) {
+          yield batch;
+          continue;
+        }
+        if (failure !== undefined) throw failure;
+        if (connected < watchers.length && Date.now() >= startBy) {
+          throw new EtcdSourceError(
+            `${this.description}: the watch was not acknowledged within ${this.#watchStartTimeoutMs} ms`,
+          );
+        }
+        const waitFor = connected < watchers.length ? Math.max(1, startBy - Date.now()) : undefined;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          if (waitFor !== undefined) void sleep(waitFor, signal).then(resolve);
+        });
+      }
+    } finally {
+      signal.removeEventListener("abort", notify);
+      await this.#cancel(watchers);
+    }
+  }
+
+  #changes(res: IWatchResponse): SourceChange[] {
+    if (res.events.length === 0) return [{ type: "progress", revision: res.header.revision }];
+    const out: SourceChange[] = [];
+    for (const ev of res.events) {
+      const key = ev.kv.key.toString();
+      const revision = ev.kv.mod_revision;
+      if (ev.type === "Delete") {
+        const ref = parseEtcdKey(key);
+        if (ref !== null) out.push({ type: "delete", kind: ref.kind, id: federatedId(this.#cluster, ref), revision });
+        continue;
+      }
+      const c = convertKeyValue(this.#cluster, key, ev.kv.value, revision);
+      switch (c.type) {
+        case "resource":
+          out.push({ type: "upsert", resource: { kind: c.kind, id: c.id, revision, resource: c.resource } });
+          break;
+        case "hidden":
+          // It exists but is no longer visible (e.g. lost its ipNetworks): a delete for the view.
+          out.push({ type: "delete", kind: c.kind, id: c.id, revision });
+          break;
+        case "malformed":
+          out.push({
+            type: "malformed",
+            entry: {
+              ref: key,
+              ...(c.kind ? { kind: c.kind } : {}),
+              ...(c.id ? { id: c.id } : {}),
+              revision,
+              reason: c.reason,
+            },
+          });
+          break;
+      }
+    }
+    return out;
+  }
+
+  #watchError(err: Error): Error {
+    const text = describeEtcdError(err);
+    // etcd cancels a watch whose start revision was compacted without giving a reason.
+    if (/^Watcher canceled:\s*$/.test(err.message) || COMPACTED.test(err.message)) {
+      return new ResyncRequiredError("compacted", "etcd cancelled the watch: its start revision was compacted", {
+        cause: err,
+      });
+    }
+    if (CONNECTION_LEVEL.test(err.message)) return new EtcdSourceError(`${this.description}: ${text}`, { cause: err });
+    return new ResyncRequiredError("cancelled", `etcd cancelled the watch: ${text}`, { cause: err });
+  }
+
+  async #cancel(watchers: Watcher[]): Promise<void> {
+    if (watchers.length === 0) return;
+    for (const w of watchers) this.#watchers.delete(w);
+    // A cancel waits for etcd's answer; a stream that is gone never answers. Bounded, then dropped.
+    const done = Promise.allSettled(watchers.map((w) => w.cancel()));
+    const timeout = new AbortController();
+    await Promise.race([done, sleep(2_000, timeout.signal)]);
+    timeout.abort();
+  }
+
+  #error(err: unknown): Error {
+    if (err instanceof EtcdSourceError || err instanceof ResyncRequiredError) return err;
+    return new EtcdSourceError(`${this.description}: ${describeEtcdError(err)}`, { cause: err });
+  }
+
+  #assertOpen(): void {
+    if (this.#disposed) throw new EtcdSourceError(`${this.description}: the source was disposed`);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    // Watchers must be detached before close(), or etcd3 keeps re-establishing them forever.
+    await this.#cancel([...this.#watchers]);
+    this.#client.close();
+  }
+}
+
+/** Creates an etcd `ClusterSource` for one cluster. Throws `EtcdConfigError` for unusable material. */
+export function createEtcdSource(options: EtcdSourceOptions): ClusterSource {
+  return new EtcdSource(options);
+}
+
+const EndpointsSchema = z
+  .union([z.array(z.string()), z.string()])
+  .transform((v) => (Array.isArray(v) ? v : v.split(",")).map((e) => e.trim()).filter((e) => e !== ""));
+
+/** The fields of a connection config the etcd connector reads (validated at the edge). */
+const EtcdSpecSchema = z.looseObject({
+  etcdEndpoints: EndpointsSchema,
+  etcdCACert: z.string().min(1).optional(),
+  etcdCert: z.string().min(1).optional(),
+  etcdKey: z.string().min(1).optional(),
+  etcdUsername: z.string().min(1).optional(),
+  etcdPassword: z.string().optional(),
+  overlayRoutingMode: z.enum(["Enabled", "Disabled"]).optional(),
+});
+
+/**
+ * The etcd material and options of a connection config: non-secret fields from `spec`, secrets
+ * (`etcdUsername`, `etcdPassword`, `etcdKey`) from the opened `secrets`, which win over the spec.
+ * Throws `EtcdConfigError` naming the field at fault (never its value).
+ */
+export function etcdMaterialFromConnection(connection: ClusterConnection): {
+  material: EtcdConnectionMaterial;
+  overlayRouting: boolean;
+} {
+  const parsed = EtcdSpecSchema.safeParse({ ...connection.spec, ...connection.secrets });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new EtcdConfigError(
+      `the etcd connection config is invalid: ${issue ? `${issue.path.join(".") || "spec"}: ${issue.message}` : "unknown problem"}`,
+    );
+  }
+  const s = parsed.data;
+  const material: EtcdConnectionMaterial = {
+    endpoints: s.etcdEndpoints,
+    ...(s.etcdUsername !== undefined ? { username: s.etcdUsername, password: s.etcdPassword ?? "" } : {}),
+    ...(s.etcdCACert !== undefined ? { caCert: s.etcdCACert } : {}),
+    ...(s.etcdCert !== undefined ? { cert: s.etcdCert } : {}),
+    ...(s.etcdKey !== undefined ? { key: s.etcdKey } : {}),
+  };
+  return { material, overlayRouting: s.overlayRoutingMode === "Enabled" };
+}
+
+/** Options shared by every source a factory builds. */
+export type EtcdSourceFactoryOptions = Omit<EtcdSourceOptions, "cluster" | "material" | "overlayRouting">;
+
+/** A `ClusterSourceFactory` for `ClusterSync`: one etcd source per connection config. */
+export function createEtcdSourceFactory(options: EtcdSourceFactoryOptions = {}): ClusterSourceFactory {
+  return (connection) => {
+    const { material, overlayRouting } = etcdMaterialFromConnection(connection);
+    return createEtcdSource({
+      ...options,
+      cluster: connection.cluster,
+      material,
+      overlayRouting,
+      ...(options.logger ? { logger: options.logger.child({ cluster: connection.cluster }) } : {}),
+    });
+  };
+}
