@@ -180,3 +180,64 @@ export interface QueryAnswer<T> {
   result: T;
   problems: ClusterProblem[];
 }
+
+/**
+ * A message of the `watch` stream: the matches at the start (`start` each, sorted), then `synced`,
+ * then `start`/`stop` as endpoints and profiles change, and `problems` whenever the set of remote
+ * clusters that are not `InSync` changes.
+ */
+export type WatchMessage =
+  | WatchEvent
+  | { type: "synced"; problems: ClusterProblem[] }
+  | { type: "problems"; problems: ClusterProblem[] };
+
+/** `eval` request. */
+export interface EvalRequest {
+  selector: string;
+}
+
+/** `policy` request: `<ns>/<name>` or `<name>` as calicoq takes it. */
+export interface PolicyRequest extends QueryOptions {
+  name: string;
+}
+
+/** `endpoint` request. */
+export interface EndpointRequest extends QueryOptions {
+  substring: string;
+}
+
+/** `host` request. */
+export interface HostRequest extends QueryOptions {
+  hostname: string;
+}
+
+/** `watch` request. */
+export interface WatchRequest {
+  selector: string;
+}
+
+/** What the service itself reports (`status()`, the `status` verb, `/readyz`). */
+export interface QueryServiceStatus {
+  /** The snapshot is loaded and the micro service answers. */
+  ready: boolean;
+  /** Connected to NATS. */
+  connected: boolean;
+  /** Messages applied to the view since start, and dropped as stale or invalid. */
+  applied: number;
+  dropped: number;
+  /** Messages read while loading the snapshot. */
+  snapshotMessages: number;
+  /** ISO time the snapshot completed. */
+  readySince?: string;
+  /** Failures of the state reader; it is reopened with backoff. */
+  readerFailures: number;
+  lastError?: { message: string; at: string };
+  endpoints: number;
+  watches: number;
+}
+
+/** `status` result: the service and one row per cluster. */
+export interface StatusResult {
+  service: QueryServiceStatus;
+  clusters: ClusterStatusRow[];
+}
