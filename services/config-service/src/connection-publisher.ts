@@ -1,0 +1,208 @@
+import { createHash } from "node:crypto";
+import {
+  type ClusterStatusMessage,
+  type ConnectionConfig,
+  type ConnectionConfigStore,
+  type ConnectionSpec,
+  type DatastoreType,
+  type SealingKeyPair,
+  sealSecrets,
+} from "@fedview/bus";
+import { canonicalJson } from "./canonical-json.js";
+import type { ConnectionSecrets, ResolvedConnection } from "./resolver.js";
+
+/** What config-service wants connectors to see for one cluster. */
+export type DesiredConnection =
+  | { status: "valid"; connection: ResolvedConnection }
+  | { status: "invalid"; datastoreType: DatastoreType | undefined; error: string };
+
+/** What a publish did. */
+export interface PublishOutcome {
+  /** False when the content equals what is already published: nothing was written. */
+  changed: boolean;
+  /** The cluster's generation after the call (0 when nothing was ever published for it). */
+  generation: number;
+}
+
+/** Writes cluster statuses (`ConfigIncomplete` and its removal) on the bus. */
+export type StatusSink = (message: ClusterStatusMessage) => Promise<void>;
+
+export interface ConnectionPublisherOptions {
+  store: ConnectionConfigStore;
+  publishStatus: StatusSink;
+  /** config-service's own curve key pair: it seals, and lets this service reopen what it sealed. */
+  sealingKey: SealingKeyPair;
+  /** The connectors' curve public key (`X…`): only its private key opens the secrets. */
+  connectorPublicKey: string;
+  now?: () => Date;
+}
+
+/** What is known of a cluster's published config. */
+interface Published {
+  datastoreType: DatastoreType | undefined;
+  generation: number;
+  fingerprint: string | undefined;
+  status: "valid" | "invalid";
+  /** When the cluster entered ConfigIncomplete, kept while the error text changes. */
+  invalidSince?: string;
+}
+
+/**
+ * Publishes one connection config per cluster into the connections bucket, secrets sealed. A config is
+ * written only when its content changed, and then with a new generation: `max(previous + 1, now in ms)`,
+ * which keeps growing across restarts and across a delete and re-create of the same name. On start,
+ * `load()` reads what is published and reopens the sealed part with this service's own key, so an
+ * unchanged config is not republished as a change.
+ */
+export interface ConnectionPublisher {
+  /** Reads the bucket; clusters whose entries cannot be reopened count as changed on their next publish. */
+  load(): Promise<void>;
+  publish(cluster: string, desired: DesiredConnection): Promise<PublishOutcome>;
+  /** Deletes the cluster's config (connectors retract) and removes the status this service published. */
+  remove(cluster: string): Promise<void>;
+  /** Clusters with a published config or status. */
+  clusters(): string[];
+  generation(cluster: string): number | undefined;
+}
+
+export function createConnectionPublisher(options: ConnectionPublisherOptions): ConnectionPublisher {
+  const now = options.now ?? (() => new Date());
+  const published = new Map<string, Published>();
+  const ownPublicKey = options.sealingKey.getPublicKey();
+
+  const reopen = (config: ConnectionConfig): ConnectionSecrets | undefined => {
+    if (config.sealed === undefined) return {};
+    if (config.sealed.sender !== ownPublicKey) return undefined;
+    // X25519 is symmetric: the sender's seed with the recipient's public key opens the box too.
+    const opened = options.sealingKey.open(Buffer.from(config.sealed.data, "base64"), options.connectorPublicKey);
+    if (opened === null) return undefined;
+    try {
+      return JSON.parse(Buffer.from(opened).toString("utf8")) as ConnectionSecrets;
+    } catch {
+      return undefined;
+    }
+  };
+
+  const nextGeneration = (previous: Published | undefined): number =>
+    Math.max((previous?.generation ?? 0) + 1, now().getTime());
+
+  return {
+    async load() {
+      for (const { config } of await options.store.list()) {
+        const secrets = config.status === "valid" ? reopen(config) : {};
+        const known = published.get(config.cluster);
+        // Two keys for one cluster (a type change cut short by a crash): keep the newest.
+        if (known !== undefined && known.generation >= config.generation) continue;
+        published.set(config.cluster, {
+          datastoreType: config.datastoreType,
+          generation: config.generation,
+          status: config.status,
+          fingerprint:
+            secrets === undefined
+              ? undefined
+              : config.status === "valid"
+                ? fingerprint({
+                    status: "valid",
+                    connection: { datastoreType: config.datastoreType, spec: config.spec as never, secrets },
+                  })
+                : fingerprint({ status: "invalid", datastoreType: config.datastoreType, error: config.error ?? "" }),
+        });
+      }
+    },
+
+    async publish(cluster, desired) {
+      const previous = published.get(cluster);
+      // An invalid RCC that names no datastore type stays under the type it had, so its connectors retract.
+      const datastoreType =
+        desired.status === "valid"
+          ? desired.connection.datastoreType
+          : (desired.datastoreType ?? previous?.datastoreType);
+      const effective: DesiredConnection = desired.status === "valid" ? desired : { ...desired, datastoreType };
+      const print = fingerprint(effective);
+      if (previous !== undefined && previous.fingerprint === print) {
+        return { changed: false, generation: previous.generation };
+      }
+      const generation = nextGeneration(previous);
+      const since = now().toISOString();
+
+      if (datastoreType !== undefined) {
+        const config: ConnectionConfig =
+          desired.status === "valid"
+            ? {
+                v: 1,
+                cluster,
+                datastoreType,
+                generation,
+                status: "valid",
+                spec: desired.connection.spec as ConnectionSpec,
+                ...(Object.keys(desired.connection.secrets).length > 0
+                  ? {
+                      sealed: sealSecrets(
+                        desired.connection.secrets as Record<string, string>,
+                        options.sealingKey,
+                        options.connectorPublicKey,
+                      ),
+                    }
+                  : {}),
+              }
+            : { v: 1, cluster, datastoreType, generation, status: "invalid", error: desired.error, spec: {} };
+        await options.store.put(config);
+        // The cluster moved to the other datastore type: the old type's connectors must let go of it.
+        if (previous?.datastoreType !== undefined && previous.datastoreType !== datastoreType) {
+          await options.store.delete(previous.datastoreType, cluster);
+        }
+      }
+      const invalidSince = desired.status === "invalid" ? (previous?.invalidSince ?? since) : undefined;
+      if (desired.status === "invalid") {
+        await options.publishStatus({
+          v: 1,
+          op: "upsert",
+          cluster,
+          status: "ConfigIncomplete",
+          error: desired.error,
+          since: invalidSince ?? since,
+          generation,
+          counts: {},
+          stale: false,
+        });
+      }
+      published.set(cluster, {
+        datastoreType,
+        generation,
+        fingerprint: print,
+        status: desired.status,
+        ...(invalidSince !== undefined ? { invalidSince } : {}),
+      });
+      return { changed: true, generation };
+    },
+
+    async remove(cluster) {
+      const previous = published.get(cluster);
+      if (previous === undefined) return;
+      if (previous.datastoreType !== undefined) await options.store.delete(previous.datastoreType, cluster);
+      // A valid cluster's status belongs to its connector, which removes it after retracting the data.
+      if (previous.status === "invalid") {
+        await options.publishStatus({
+          v: 1,
+          op: "delete",
+          cluster,
+          generation: previous.generation,
+          since: now().toISOString(),
+        });
+      }
+      published.delete(cluster);
+    },
+
+    clusters: () => [...published.keys()],
+    generation: (cluster) => published.get(cluster)?.generation,
+  };
+}
+
+/** A digest of everything a connector would see, secrets included; it never leaves the process. */
+function fingerprint(desired: DesiredConnection): string {
+  const content =
+    desired.status === "valid"
+      ? { status: "valid", ...desired.connection }
+      : { status: "invalid", datastoreType: desired.datastoreType ?? null, error: desired.error };
+  return createHash("sha256").update(canonicalJson(content)).digest("hex");
+}
