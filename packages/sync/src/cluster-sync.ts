@@ -2,7 +2,14 @@ import type { Logger } from "pino";
 import { backoffDelay } from "./backoff.js";
 import { systemClock } from "./clock.js";
 import { ClusterView, type SnapshotDiff } from "./cluster-view.js";
-import { errorText, LivenessError, PublishError, ResyncRequiredError, SourceTimeoutError } from "./errors.js";
+import {
+  errorText,
+  LivenessError,
+  PublishError,
+  ResourceRejectedError,
+  ResyncRequiredError,
+  SourceTimeoutError,
+} from "./errors.js";
 import type { ConnectorMetrics } from "./metrics.js";
 import type { Semaphore } from "./semaphore.js";
 import { linkAbort, raceSignals } from "./signals.js";
@@ -454,7 +461,18 @@ export class ClusterSync implements AsyncDisposable {
 
   async #publishDiff(diff: SnapshotDiff, generation: number): Promise<void> {
     // Upserts first: a listing never makes the view shrink before it has grown to the new state.
-    await this.#send(diff.upserts, (r) => this.#publisher.publishUpsert(this.cluster, generation, r));
+    const rejected = new Set<SourceResource>();
+    await this.#send(diff.upserts, async (r) => {
+      if (!(await this.#tryUpsert(r, generation))) rejected.add(r);
+    });
+    if (rejected.size > 0) {
+      // Unpublishable now: its older version on the bus is retracted, as for malformed data.
+      diff.upserts = diff.upserts.filter((r) => !rejected.has(r));
+      for (const r of rejected) {
+        const current = this.#view.get(r.kind, r.id);
+        if (current) diff.deletes.push({ kind: r.kind, id: r.id, revision: r.revision });
+      }
+    }
     await this.#send(diff.deletes, (d) =>
       this.#publisher.publishDelete(this.cluster, generation, d.kind, d.id, d.revision),
     );
@@ -473,6 +491,26 @@ export class ClusterSync implements AsyncDisposable {
       entries.map((e) => e.kind),
     );
     this.#view.clear();
+  }
+
+  /** Publishes one upsert; false (and noted as malformed) when the bus refuses this resource. */
+  async #tryUpsert(resource: SourceResource, generation: number): Promise<boolean> {
+    try {
+      await this.#publisher.publishUpsert(this.cluster, generation, resource);
+      return true;
+    } catch (err) {
+      if (!(err instanceof ResourceRejectedError)) throw err;
+      this.#noteMalformed([
+        {
+          ref: `${resource.kind} ${resource.id}`,
+          kind: resource.kind,
+          id: resource.id,
+          revision: resource.revision,
+          reason: err.message,
+        },
+      ]);
+      return false;
+    }
   }
 
   #countPublished(upsertKinds: string[], deleteKinds: string[]): void {
@@ -551,9 +589,13 @@ export class ClusterSync implements AsyncDisposable {
       deletes.push(kind);
     };
     const publishUpsert = async (resource: SourceResource) => {
-      await this.#publisher.publishUpsert(this.cluster, generation, resource);
-      this.#view.commitUpsert(resource, generation);
-      upserts.push(resource.kind);
+      if (await this.#tryUpsert(resource, generation)) {
+        this.#view.commitUpsert(resource, generation);
+        upserts.push(resource.kind);
+        return;
+      }
+      const plan = this.#view.planDelete(resource.kind, resource.id, resource.revision);
+      if (plan.action === "delete") await publishDelete(plan.kind, plan.id, plan.revision);
     };
     // The view is updated as each publish is sent, so later changes of the same batch plan against
     // it; if the bus then fails to store one, the view is re-read from the bus before going on.

@@ -57,3 +57,14 @@ export function errorText(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
   return String(err);
 }
+
+/**
+ * The bus refuses to carry one resource (larger than a message may be, or not a valid envelope).
+ * It is data, not an outage: `ClusterSync` skips it like malformed remote data instead of retrying.
+ */
+export class ResourceRejectedError extends Error {
+  override readonly name = "ResourceRejectedError";
+  constructor(message: string, options?: SyncErrorOptions) {
+    super(message, options);
+  }
+}

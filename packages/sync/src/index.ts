@@ -1,4 +1,6 @@
 export { backoffDelay, DEFAULT_BACKOFF } from "./backoff.js";
+export type { BusPublisherOptions } from "./bus-publisher.js";
+export { createBusPublisher } from "./bus-publisher.js";
 export type { ManualClock } from "./clock.js";
 export { createManualClock, systemClock } from "./clock.js";
 export type { ClusterConfig, ClusterSyncOptions } from "./cluster-sync.js";
@@ -11,6 +13,7 @@ export {
   errorText,
   LivenessError,
   PublishError,
+  ResourceRejectedError,
   ResyncRequiredError,
   SourceTimeoutError,
 } from "./errors.js";
