@@ -7,6 +7,7 @@
  * operand (the parser never makes a one-operand group, and `(x)` reads back as `x`).
  */
 import { SelectorBuildError } from "./errors.js";
+import { internString } from "./intern-string.js";
 import { isValidLabelKey } from "./tokenizer.js";
 import type {
   AllNode,
@@ -236,7 +237,7 @@ function checkLabel(label: string): string {
       `invalid label key ${JSON.stringify(label)}: expected 1–512 characters of [A-Za-z0-9_./-]`,
     );
   }
-  return label;
+  return internString(label);
 }
 
 /** A value must survive printing: a quote style without escapes must exist and it may not break a line. */

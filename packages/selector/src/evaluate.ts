@@ -96,10 +96,22 @@ function memberTest(values: readonly string[]): (value: string) => boolean {
  * label named `constructor` or `__proto__` is not confused with what `Object.prototype` carries.
  */
 export function lookupFor(labels: Labels): LabelLookup {
-  if (labels instanceof Map || typeof (labels as { get?: unknown }).get === "function") {
-    const map = labels as ReadonlyMap<string, string>;
-    return (key) => map.get(key);
-  }
-  const record = labels as Readonly<Record<string, string>>;
-  return (key) => (Object.hasOwn(record, key) ? record[key] : undefined);
+  if (isLabelMap(labels)) return (key) => labels.get(key);
+  const record = labels;
+  return (key) => {
+    const value = record[key];
+    // Most keys tested are missing: check ownership only for the ones found.
+    return value !== undefined && Object.hasOwn(record, key) ? value : undefined;
+  };
+}
+
+/**
+ * Tells a map from a record without probing a missing `get` property on every record (a slow,
+ * megamorphic miss): plain objects are records; anything else with a `get` method is map-like.
+ */
+export function isLabelMap(labels: Labels): labels is ReadonlyMap<string, string> {
+  if (labels instanceof Map) return true;
+  const proto: unknown = Object.getPrototypeOf(labels);
+  if (proto === Object.prototype || proto === null) return false;
+  return typeof (labels as { get?: unknown }).get === "function";
 }

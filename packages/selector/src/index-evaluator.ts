@@ -11,10 +11,12 @@ import type { SelectorNode } from "./types.js";
 export const MISSING = -1;
 
 /**
- * Item record layout (int32 words): `[labelCount, parentCount, (key, value, postingPosition) ×
- * labelCount sorted by key id, (parentSlot, childPosition) × parentCount in inheritance order]`.
+ * Item record layout (int32 words): `[labelCount, parentCount, slot, (key, value,
+ * postingPosition) × labelCount sorted by key id, (parentSlot, childPosition) × parentCount in
+ * inheritance order]`. The slot lets a scan walk the arena in memory order: a record is live when
+ * its slot's address points back at it.
  */
-export const RECORD_HEADER = 2;
+export const RECORD_HEADER = 3;
 export const LABEL_WORDS = 3;
 export const PARENT_WORDS = 2;
 
@@ -30,8 +32,10 @@ export interface IndexStorage {
   recordAddresses(): Int32Array;
   /** Labels (key id → value id) per parent slot; undefined while a parent is not defined. */
   readonly parentLabels: readonly (Map<number, number> | undefined)[];
-  /** The string of a value id. */
-  valueName(id: number): string;
+  /** Per key id, how many parents define it: lookups skip the parents for keys none has. */
+  readonly parentKeyCounts: readonly number[];
+  /** Value strings by value id (a stable array, mutated in place). */
+  readonly valueNames: readonly string[];
 }
 
 /**
@@ -52,6 +56,9 @@ const NO_WORDS = new Int32Array(0);
 
 export class SlotEvaluator {
   private readonly storage: IndexStorage;
+  // Stable arrays of the storage, held directly to save a property hop per lookup.
+  private readonly parentLabels: readonly (Map<number, number> | undefined)[];
+  private readonly parentKeyCounts: readonly number[];
   private readonly predicate: Predicate;
   // The record being evaluated, set by `test`.
   private chunk: Int32Array = NO_WORDS;
@@ -61,14 +68,19 @@ export class SlotEvaluator {
 
   constructor(storage: IndexStorage, node: SelectorNode, resolve: IdResolver) {
     this.storage = storage;
+    this.parentLabels = storage.parentLabels;
+    this.parentKeyCounts = storage.parentKeyCounts;
     this.predicate = this.compile(node, resolve);
   }
 
   /** True if the item in `slot` (which must hold a live record) matches. */
   test(slot: number): boolean {
     const address = this.storage.recordAddresses()[slot]!;
-    const chunk = this.storage.arena.chunks[address >>> CHUNK_BITS]!;
-    const offset = address & OFFSET_MASK;
+    return this.testRecord(this.storage.arena.chunks[address >>> CHUNK_BITS]!, address & OFFSET_MASK);
+  }
+
+  /** True if the record at `offset` of `chunk` matches. */
+  testRecord(chunk: Int32Array, offset: number): boolean {
     this.chunk = chunk;
     this.labelsStart = offset + RECORD_HEADER;
     this.labelsEnd = this.labelsStart + LABEL_WORDS * chunk[offset]!;
@@ -84,7 +96,8 @@ export class SlotEvaluator {
       if (k === key) return chunk[i + 1]!;
       if (k > key) break;
     }
-    const parents = this.storage.parentLabels;
+    if (!(this.parentKeyCounts[key]! > 0)) return MISSING;
+    const parents = this.parentLabels;
     for (let i = this.labelsEnd, end = this.parentsEnd; i < end; i += PARENT_WORDS) {
       const value = parents[chunk[i]!]?.get(key);
       if (value !== undefined) return value;
@@ -130,7 +143,7 @@ export class SlotEvaluator {
         const key = resolve.key(node.label);
         if (key === UNKNOWN_ID) return FALSE;
         const text = node.value;
-        const storage = this.storage;
+        const names = this.storage.valueNames;
         const test =
           node.kind === "contains"
             ? (v: string) => v.includes(text)
@@ -139,7 +152,7 @@ export class SlotEvaluator {
               : (v: string) => v.endsWith(text);
         return () => {
           const value = this.lookup(key);
-          return value !== MISSING && test(storage.valueName(value));
+          return value !== MISSING && test(names[value]!);
         };
       }
       case "not": {

@@ -9,7 +9,8 @@ export const UNKNOWN_ID = -2;
 
 export class InternTable {
   private readonly ids = new Map<string, number>();
-  private readonly names: string[] = [];
+  /** Strings by id ("" for free ids). Stable: mutated in place, never replaced. */
+  readonly names: string[] = [];
   private refs = new Int32Array(64);
   private readonly free: number[] = [];
 

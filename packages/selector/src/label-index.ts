@@ -21,6 +21,7 @@
  * with the full selector; it scans every item only when no restriction narrows the search.
  */
 
+import { isLabelMap } from "./evaluate.js";
 import {
   type IdResolver,
   type IndexStorage,
@@ -120,6 +121,8 @@ export class LabelIndex {
   private readonly parentSlotById = new Map<string, number>();
   private readonly parentIds: (string | undefined)[] = [];
   private readonly parentLabels: (Map<number, number> | undefined)[] = [];
+  /** Per key id, the number of defined parents that have the key. */
+  private readonly parentKeyCounts: number[] = [];
   private readonly children: IntList[] = [];
   private readonly freeParentSlots: number[] = [];
   /** Parent slots by key id then value id. */
@@ -142,7 +145,8 @@ export class LabelIndex {
       arena: this.arena,
       recordAddresses: () => this.addresses,
       parentLabels: this.parentLabels,
-      valueName: (id) => this.values.nameOf(id),
+      parentKeyCounts: this.parentKeyCounts,
+      valueNames: this.values.names,
     };
   }
 
@@ -392,6 +396,7 @@ export class LabelIndex {
     const offset = address & OFFSET_MASK;
     chunk[offset] = labelCount;
     chunk[offset + 1] = parents.length;
+    chunk[offset + 2] = slot;
     let w = offset + RECORD_HEADER;
     for (let i = 0; i < pairs.length; i += 2, w += LABEL_WORDS) {
       const key = pairs[i]!;
@@ -461,6 +466,7 @@ export class LabelIndex {
     const offset = address & OFFSET_MASK;
     chunk[offset] = labelCount;
     chunk[offset + 1] = parents.length;
+    chunk[offset + 2] = slot;
     let w = offset + RECORD_HEADER;
     for (let k = 0; k < labelCount; k++, w += LABEL_WORDS) {
       chunk[w] = pairs[2 * k]!;
@@ -532,14 +538,10 @@ export class LabelIndex {
   /** Interns a label set as `[key, value, …]` sorted by key id, holding one reference to each id. */
   private acquireLabels(labels: Labels): number[] {
     const pairs: number[] = [];
-    const add = (key: string, value: string): void => {
-      pairs.push(this.keys.acquire(key), this.values.acquire(value));
-    };
-    if (labels instanceof Map || typeof (labels as { get?: unknown }).get === "function") {
-      for (const [key, value] of labels as ReadonlyMap<string, string>) add(key, value);
+    if (isLabelMap(labels)) {
+      for (const [key, value] of labels) pairs.push(this.keys.acquire(key), this.values.acquire(value));
     } else {
-      const record = labels as Readonly<Record<string, string>>;
-      for (const key of Object.keys(record)) add(key, record[key]!);
+      for (const key of Object.keys(labels)) pairs.push(this.keys.acquire(key), this.values.acquire(labels[key]!));
     }
     // Insertion sort on pairs: label sets are small and often nearly sorted already.
     for (let i = 2; i < pairs.length; i += 2) {
@@ -675,11 +677,14 @@ export class LabelIndex {
   ): void {
     const changed = new Set<number>();
     for (const [key, value] of prior ?? []) {
+      this.parentKeyCounts[key]!--;
       if (next?.get(key) !== value) changed.add(key);
       removeFromSetMap(this.parentPostings.get(key), value, slot);
       if (this.parentPostings.get(key)?.size === 0) this.parentPostings.delete(key);
     }
     for (const [key, value] of next ?? []) {
+      while (this.parentKeyCounts.length <= key) this.parentKeyCounts.push(0);
+      this.parentKeyCounts[key]!++;
       if (prior?.get(key) !== value) changed.add(key);
       let byValue = this.parentPostings.get(key);
       if (byValue === undefined) {
@@ -750,10 +755,7 @@ export class LabelIndex {
       }
     }
     if (bestKey < 0 || bestCost >= this.slotById.size * SCAN_SHARE) {
-      const addresses = this.addresses;
-      for (let slot = 0, end = this.slotLimit; slot < end; slot++) {
-        if (addresses[slot]! >= 0 && evaluator.test(slot)) visit(slot);
-      }
+      this.scan(evaluator, visit);
       return;
     }
     const epoch = this.nextStampEpoch();
@@ -783,6 +785,21 @@ export class LabelIndex {
       for (const value of bestValues) {
         visitPosting(byValue?.get(value));
         visitParents(parentsByValue?.get(value));
+      }
+    }
+  }
+
+  /** Tests every live record, walking the arena in memory order (cache-friendly at a million items). */
+  private scan(evaluator: SlotEvaluator, visit: (slot: number) => void): void {
+    const addresses = this.addresses;
+    const chunks = this.arena.chunks;
+    for (let c = 0; c < chunks.length; c++) {
+      const chunk = chunks[c]!;
+      const base = c << CHUNK_BITS;
+      for (let offset = 0, end = this.arena.chunkEnd(c); offset < end; ) {
+        const slot = chunk[offset + 2]!;
+        if (addresses[slot] === (base | offset) && evaluator.testRecord(chunk, offset)) visit(slot);
+        offset += RECORD_HEADER + LABEL_WORDS * chunk[offset]! + PARENT_WORDS * chunk[offset + 1]!;
       }
     }
   }

@@ -25,6 +25,8 @@ export class RecordArena {
   liveWords = 0;
   /** Words of dead records and unusable chunk tails. */
   garbageWords = 0;
+  /** Words in use per chunk; the last chunk's entry grows as records are added. */
+  private readonly ends: number[] = [];
   private used = 0;
 
   /** Reserves `words` words and returns the address of the first. */
@@ -42,12 +44,14 @@ export class RecordArena {
         if (chunk !== undefined) this.garbageWords += chunk.length - this.used;
         if (this.chunks.length >= MAX_CHUNKS) throw new RangeError("label index record storage is full");
         this.chunks.push(new Int32Array(chunk === undefined ? Math.max(FIRST_CHUNK_WORDS, words) : CHUNK_WORDS));
+        this.ends.push(0);
         index++;
         this.used = 0;
       }
     }
     const address = (index << CHUNK_BITS) | this.used;
     this.used += words;
+    this.ends[index] = this.used;
     this.liveWords += words;
     return address;
   }
@@ -71,6 +75,8 @@ export class RecordArena {
     const old = this.chunks;
     // Size the first chunk for what survives, so that copying does not grow it step by step.
     this.chunks = [new Int32Array(Math.min(CHUNK_WORDS, Math.max(FIRST_CHUNK_WORDS, this.liveWords)))];
+    this.ends.length = 0;
+    this.ends.push(0);
     this.used = 0;
     this.liveWords = 0;
     this.garbageWords = 0;
@@ -84,6 +90,14 @@ export class RecordArena {
       this.chunks[next >>> CHUNK_BITS]!.set(chunk.subarray(offset, offset + words), next & OFFSET_MASK);
       addresses[owner] = next;
     }
+  }
+
+  /**
+   * Words written in chunk `index` (live records, garbage records, no tail): records lie back to
+   * back from offset 0 up to here, so a scan can walk them in memory order.
+   */
+  chunkEnd(index: number): number {
+    return this.ends[index] ?? 0;
   }
 
   /** Bytes reserved by the chunks. */

@@ -6,7 +6,9 @@
  *
  * Hand-written scanning over character codes: no regular expressions, one pass, linear time.
  */
+
 import { SelectorParseError } from "./errors.js";
+import { internString } from "./intern-string.js";
 import { MAX_LABEL_LENGTH } from "./limits.js";
 import type { SelectorLimits } from "./types.js";
 
@@ -192,7 +194,7 @@ class Tokenizer {
       }
     }
     if (end - start > MAX_LABEL_LENGTH) throw this.error("label too long", start);
-    return this.push(TokenKind.Label, start, end, text.slice(start, end));
+    return this.push(TokenKind.Label, start, end, internString(text.slice(start, end)));
   }
 
   /** `has(` blanks label blanks `)`; `open` is just past the `(`. */
@@ -205,7 +207,7 @@ class Tokenizer {
     if (labelEnd - labelStart > MAX_LABEL_LENGTH) throw this.error("label too long", labelStart);
     const close = this.skipBlanks(labelEnd);
     if (text.charCodeAt(close) !== 0x29) throw this.error("no closing ')' after has(", close);
-    return this.push(TokenKind.Has, start, close + 1, text.slice(labelStart, labelEnd));
+    return this.push(TokenKind.Has, start, close + 1, internString(text.slice(labelStart, labelEnd)));
   }
 
   /** A quoted string without escapes; it may not span a line break. */
