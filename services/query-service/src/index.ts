@@ -3,9 +3,11 @@
  * NATS micro service `fedview-query` that serves it (`createQueryService`).
  */
 
+export type { CalicoqObject } from "./calicoq-json.js";
+export { toCalicoqJson } from "./calicoq-json.js";
 export type { QueryServiceConfig } from "./config.js";
 export { readQueryServiceConfig } from "./config.js";
-export { InvalidQueryError, NotReadyError, QueryServiceConfigError, QueryServiceError } from "./errors.js";
+export { QueryServiceConfigError, QueryServiceError } from "./errors.js";
 export type { StatusRequest } from "./handlers/status.js";
 export type { QueryMetrics, QueryOutcome, QueryVerb } from "./metrics.js";
 export type { CompiledPolicy, CompiledRuleSelector, CompiledSelector } from "./policy-eval.js";

@@ -1,7 +1,8 @@
 /**
  * Result types of the federated view. They follow calicoq's json output field for field (snake_case,
  * empty fields omitted); the few extra fields the text output needs are listed in
- * `EXTRA_ENDPOINT_FIELDS` / `EXTRA_RESULT_FIELDS` and removed by `toCalicoqJson`.
+ * `EXTRA_ENDPOINT_FIELDS`, `EXTRA_POLICY_FIELDS` and `EXTRA_RESULT_FIELDS`, and removed by
+ * `toCalicoqJson`.
  */
 import type { RemoteClusterStatus } from "@fedview/model";
 
