@@ -3,7 +3,7 @@
  * then keeps going live, with a single "synced" marker once it has caught up with the stream as it was
  * when the replay started. Works on nats-server 2.9 (one filter subject, no multi-filter consumers).
  */
-import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
+import type { Consumer, ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import { DeliverPolicy } from "@nats-io/jetstream";
 
 /** What to replay. */
@@ -26,6 +26,7 @@ const IDLE = Symbol("idle");
 
 /** A running replay; iterate it once. Closing deletes the server-side consumer. */
 export class Replay implements AsyncIterable<ReplayItem>, AsyncDisposable {
+  readonly #consumer: Consumer;
   readonly #messages: ConsumerMessages;
   readonly #target: number;
   #synced: boolean;
@@ -34,10 +35,11 @@ export class Replay implements AsyncIterable<ReplayItem>, AsyncDisposable {
   readonly #idleSeen: Promise<typeof IDLE>;
 
   /** Use {@link openReplay}. */
-  constructor(messages: ConsumerMessages, target: number, emptyAtStart: boolean) {
+  constructor(consumer: Consumer, messages: ConsumerMessages, target: number, emptyAtStart: boolean) {
+    this.#consumer = consumer;
     this.#messages = messages;
     this.#target = target;
-    this.#synced = target === 0 || emptyAtStart;
+    this.#synced = emptyAtStart;
     this.#idleSeen = new Promise((resolve) => {
       this.#idle = () => resolve(IDLE);
     });
@@ -98,10 +100,14 @@ export class Replay implements AsyncIterable<ReplayItem>, AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     this.#idle();
+    // stop() rather than close(): close() waits for the iterator to drain, which never happens if
+    // nobody iterates (e.g. a reader closed right after an empty snapshot).
+    this.#messages.stop();
     try {
-      await this.#messages.close();
+      // The client leaves ordered consumers to the server's inactivity timeout; delete ours now.
+      await this.#consumer.delete();
     } catch {
-      // Closing a consumer whose connection is gone cannot fail in a way the caller could act on.
+      // Already gone, or the connection is: the server drops the consumer after its inactivity timeout.
     }
   }
 
@@ -121,14 +127,23 @@ function pull(it: AsyncIterator<JsMsg>): Promise<IteratorResult<JsMsg>> {
 /** Starts a replay: notes where the stream ends now, then creates an ordered consumer from the start. */
 export async function openReplay(js: JetStreamClient, jsm: JetStreamManager, options: ReplayOptions): Promise<Replay> {
   // The last matching message as of now is the replay's goal; anything published later is "live".
-  const last = await jsm.streams.getMessage(options.stream, { last_by_subj: options.filter ?? ">" });
-  const target = last?.seq ?? 0;
+  // Unfiltered, that is the stream's last sequence (nats 2.9 answers a `>` last-by-subject lookup with
+  // nothing when the very last message was deleted). When the lookup finds nothing, the goal is unknown
+  // and the replay relies on the consumer's pending count reaching zero instead.
+  let target: number;
+  if (options.filter === undefined) {
+    target = (await jsm.streams.info(options.stream)).state.last_seq;
+  } else {
+    const last = await jsm.streams.getMessage(options.stream, { last_by_subj: options.filter });
+    target = last?.seq ?? Number.MAX_SAFE_INTEGER;
+  }
   const consumer = await js.consumers.get(options.stream, {
     ...(options.filter === undefined ? {} : { filter_subjects: options.filter }),
     deliver_policy: options.deliver === "all" ? DeliverPolicy.All : DeliverPolicy.LastPerSubject,
     headers_only: options.headersOnly ?? false,
   });
+  // Nothing pending when the consumer was created: the snapshot is empty, everything after is live.
   const info = await consumer.info(true);
   const messages = await consumer.consume({ max_messages: options.batch ?? 1000 });
-  return new Replay(messages, target, info.num_pending === 0);
+  return new Replay(consumer, messages, target, info.num_pending === 0);
 }
