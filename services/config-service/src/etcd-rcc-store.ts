@@ -1,9 +1,48 @@
 import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { etcdPrefix, parseEtcdKey, ResourceKind, toEtcdKey } from "@fedview/model";
 import { Etcd3, type IKeyValue, type IOptions } from "etcd3";
-import { DatastoreError, RccConflictError, RccNotFoundError } from "./errors.js";
+import type { EtcdSettings } from "./config.js";
+import { ConfigurationError, DatastoreError, RccConflictError, RccNotFoundError } from "./errors.js";
 import { ExpiredWatchError, type ListResult, type WatchEnd, type WatchEvent, type WatchStream } from "./list-watch.js";
 import type { DeleteRccOptions, RccObject, RccStore, StoredRcc } from "./types.js";
+
+/** etcd3 client options from calicoctl-style settings; the TLS files are read now. */
+export async function etcdClientOptions(settings: EtcdSettings): Promise<IOptions> {
+  const read = async (variable: string, path: string | undefined): Promise<Buffer | undefined> => {
+    if (path === undefined) return undefined;
+    try {
+      return await readFile(path);
+    } catch (error) {
+      throw new ConfigurationError(
+        `${variable}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        { cause: error },
+      );
+    }
+  };
+  const [ca, cert, key] = await Promise.all([
+    read("ETCD_CA_CERT_FILE", settings.caCertFile),
+    read("ETCD_CERT_FILE", settings.certFile),
+    read("ETCD_KEY_FILE", settings.keyFile),
+  ]);
+  const tls = ca !== undefined || cert !== undefined || settings.endpoints.some((e) => e.startsWith("https:"));
+  return {
+    hosts: settings.endpoints,
+    ...(tls
+      ? {
+          credentials: {
+            // Without a CA file, the system roots verify the server, as with calicoctl.
+            rootCertificate: ca as Buffer,
+            ...(cert !== undefined ? { certChain: cert } : {}),
+            ...(key !== undefined ? { privateKey: key } : {}),
+          },
+        }
+      : {}),
+    ...(settings.username !== undefined
+      ? { auth: { username: settings.username, password: settings.password ?? "" } }
+      : {}),
+  };
+}
 
 export interface EtcdRccStoreOptions {
   /** How to reach the local etcd (hosts, TLS credentials, username/password). */

@@ -1,0 +1,347 @@
+import type { RemoteClusterValidationOptions } from "@fedview/model";
+import type { Logger } from "pino";
+import { type Backoff, createBackoff, type Delay, realDelay } from "./backoff.js";
+import type { ConnectionPublisher, DesiredConnection } from "./connection-publisher.js";
+import type { FileWatcher } from "./file-watcher.js";
+import type { SecretSource } from "./kube-secret-source.js";
+import { type ListWatch, type ListWatchStatus, startListWatch } from "./list-watch.js";
+import type { ConfigServiceMetrics } from "./metrics.js";
+import { type ResolutionDependencies, resolveConnection } from "./resolver.js";
+import type { RccStore, StoredRcc } from "./types.js";
+
+/** One cluster as the reconciler last left it. */
+export interface ClusterReport {
+  name: string;
+  /** `pending` until its first resolution has been published. */
+  state: "valid" | "invalid" | "pending";
+  generation?: number;
+  /** The ConfigIncomplete error, naming the field. */
+  error?: string;
+  /** Publishes that failed (the bus unreachable); retried with backoff. */
+  failures: number;
+  lastFailure?: { at: string; message: string };
+}
+
+/** What `status()` reports. */
+export interface ReconcilerStatus {
+  synced: boolean;
+  rccs: ListWatchStatus;
+  clusters: ClusterReport[];
+  watchedFiles: number;
+  secrets: Record<string, ListWatchStatus>;
+}
+
+export interface ReconcilerOptions {
+  store: RccStore;
+  publisher: ConnectionPublisher;
+  files: FileWatcher;
+  /** Where `clusterAccessSecret` Secrets are read; absent without a Kubernetes API. */
+  secrets?: SecretSource;
+  validation?: RemoteClusterValidationOptions;
+  logger: Logger;
+  metrics: ConfigServiceMetrics;
+  delay?: Delay;
+  /** Backoff of each cluster's publish retries and of the RCC list-watch. */
+  createBackoff?: () => Backoff;
+  now?: () => Date;
+}
+
+/**
+ * Keeps the published connection configs in line with the RCCs: lists then watches the RCCs, resolves each
+ * one (validation, files, Secret) whenever the RCC, a file it names or its Secret changes, publishes the
+ * result, and removes the configs of deleted RCCs — including those deleted while the service was down.
+ * Work is serialized per cluster; a failed publish is retried with backoff and never stops the loop.
+ */
+export interface Reconciler extends AsyncDisposable {
+  /** Reads what is published, then starts watching the RCCs. */
+  start(): Promise<void>;
+  /** Resolves once the first listing of RCCs has been resolved and published, and leftovers removed. */
+  readonly synced: Promise<void>;
+  status(): ReconcilerStatus;
+  /** Resolves when no cluster has work queued or running. */
+  idle(): Promise<void>;
+}
+
+interface ClusterWork {
+  name: string;
+  item: StoredRcc | undefined;
+  dirty: boolean;
+  running: Promise<void> | undefined;
+  triggers: Set<string>;
+  dependencyKey: string;
+  dependencies: Disposable[];
+  backoff: Backoff;
+  report: ClusterReport;
+}
+
+export function createReconciler(options: ReconcilerOptions): Reconciler {
+  const { store, publisher, logger, metrics } = options;
+  const delay = options.delay ?? realDelay;
+  const newBackoff = options.createBackoff ?? (() => createBackoff());
+  const now = options.now ?? (() => new Date());
+  const work = new Map<string, ClusterWork>();
+  const abort = new AbortController();
+  let listWatch: ListWatch<StoredRcc> | undefined;
+  let synced = false;
+  let markSynced!: () => void;
+  const syncedPromise = new Promise<void>((resolve) => {
+    markSynced = resolve;
+  });
+
+  const updateGauges = (): void => {
+    const counts = { valid: 0, invalid: 0, pending: 0 };
+    for (const w of work.values()) if (w.item !== undefined) counts[w.report.state]++;
+    for (const [state, count] of Object.entries(counts)) metrics.rccs.set({ state }, count);
+    metrics.watchedFiles.set(options.files.size());
+    metrics.watchedSecrets.set(Object.keys(options.secrets?.status() ?? {}).length);
+  };
+
+  const workFor = (name: string): ClusterWork => {
+    let w = work.get(name);
+    if (!w) {
+      w = {
+        name,
+        item: undefined,
+        dirty: false,
+        running: undefined,
+        triggers: new Set(),
+        dependencyKey: "",
+        dependencies: [],
+        backoff: newBackoff(),
+        report: { name, state: "pending", failures: 0 },
+      };
+      work.set(name, w);
+    }
+    return w;
+  };
+
+  const schedule = (name: string, trigger: string): void => {
+    if (abort.signal.aborted) return;
+    const w = workFor(name);
+    w.dirty = true;
+    w.triggers.add(trigger);
+    w.running ??= run(w).finally(() => {
+      w.running = undefined;
+      if (w.item === undefined && !w.dirty && work.get(name) === w) work.delete(name);
+      updateGauges();
+    });
+  };
+
+  const watchDependencies = (w: ClusterWork, dependencies: ResolutionDependencies): void => {
+    const files = [...dependencies.files.keys()].sort();
+    const secrets = dependencies.secrets.map((s) => `${s.namespace}/${s.name}`).sort();
+    const key = JSON.stringify([files, secrets]);
+    if (key === w.dependencyKey) return;
+    // Register the new watches before releasing the old ones, so a shared watch is not torn down and restarted.
+    const next: Disposable[] = [];
+    for (const path of files) {
+      next.push(
+        options.files.watch(path, dependencies.files.get(path), () => {
+          metrics.dependencyChanges.inc({ kind: "file" });
+          schedule(w.name, `file ${path} changed`);
+        }),
+      );
+    }
+    for (const ref of dependencies.secrets) {
+      if (options.secrets === undefined) continue;
+      next.push(
+        options.secrets.watch(ref, () => {
+          metrics.dependencyChanges.inc({ kind: "secret" });
+          schedule(w.name, `Secret ${ref.namespace}/${ref.name} changed`);
+        }),
+      );
+    }
+    for (const old of w.dependencies) old[Symbol.dispose]();
+    w.dependencies = next;
+    w.dependencyKey = key;
+  };
+
+  const releaseDependencies = (w: ClusterWork): void => {
+    for (const old of w.dependencies) old[Symbol.dispose]();
+    w.dependencies = [];
+    w.dependencyKey = "";
+  };
+
+  const reconcile = async (w: ClusterWork, triggers: string[]): Promise<void> => {
+    const item = w.item;
+    if (item === undefined) {
+      releaseDependencies(w);
+      await publisher.remove(w.name);
+      metrics.publishes.inc({ outcome: "removed" });
+      logger.info(
+        { cluster: w.name },
+        "RemoteClusterConfiguration deleted: its connection config is withdrawn and connectors retract its data",
+      );
+      return;
+    }
+    let desired: DesiredConnection;
+    if (item.decodeError !== undefined) {
+      releaseDependencies(w);
+      desired = {
+        status: "invalid",
+        datastoreType: undefined,
+        error: `the stored RemoteClusterConfiguration cannot be read: ${item.decodeError}; apply it again`,
+      };
+    } else {
+      const resolution = await resolveConnection(item.object, {
+        ...(options.secrets ? { secrets: options.secrets } : {}),
+        ...(options.validation ? { validation: options.validation } : {}),
+      });
+      watchDependencies(w, resolution.dependencies);
+      desired = resolution.ok
+        ? { status: "valid", connection: resolution.connection }
+        : { status: "invalid", datastoreType: resolution.datastoreType, error: resolution.error };
+    }
+    const outcome = await publisher.publish(w.name, desired);
+    metrics.publishes.inc({ outcome: outcome.changed ? "published" : "unchanged" });
+    w.report = {
+      name: w.name,
+      state: desired.status,
+      generation: outcome.generation,
+      ...(desired.status === "invalid" ? { error: desired.error } : {}),
+      failures: w.report.failures,
+      ...(w.report.lastFailure ? { lastFailure: w.report.lastFailure } : {}),
+    };
+    if (!outcome.changed) {
+      logger.debug({ cluster: w.name, generation: outcome.generation, triggers }, "connection config unchanged");
+      return;
+    }
+    if (desired.status === "invalid") {
+      metrics.incomplete.inc();
+      logger.warn(
+        { cluster: w.name, generation: outcome.generation, error: desired.error, triggers },
+        "RemoteClusterConfiguration is incomplete (ConfigIncomplete): connectors retract this cluster's data until the named field is fixed",
+      );
+    } else {
+      logger.info(
+        {
+          cluster: w.name,
+          datastoreType: desired.connection.datastoreType,
+          generation: outcome.generation,
+          sealedFields: Object.keys(desired.connection.secrets).sort(),
+          triggers,
+        },
+        "published connection config",
+      );
+    }
+  };
+
+  const run = async (w: ClusterWork): Promise<void> => {
+    while (w.dirty && !abort.signal.aborted) {
+      w.dirty = false;
+      const triggers = [...w.triggers];
+      w.triggers.clear();
+      try {
+        await reconcile(w, triggers);
+        w.backoff.reset();
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        w.report.failures++;
+        w.report.lastFailure = { at: now().toISOString(), message };
+        metrics.publishes.inc({ outcome: "failed" });
+        const retryMs = w.backoff.next();
+        logger.warn(
+          { cluster: w.name, err: error, retryMs },
+          "cannot publish the connection config (is NATS reachable?); retrying",
+        );
+        w.dirty = true;
+        for (const t of triggers) w.triggers.add(t);
+        await delay(retryMs, abort.signal);
+      }
+    }
+  };
+
+  const idle = async (): Promise<void> => {
+    for (;;) {
+      const running = [...work.values()].map((w) => w.running).filter((p) => p !== undefined);
+      if (running.length === 0) return;
+      await Promise.all(running);
+    }
+  };
+
+  const removeLeftovers = async (): Promise<void> => {
+    await idle();
+    const present = listWatch?.items() ?? new Map();
+    for (const cluster of publisher.clusters()) {
+      if (!present.has(cluster)) schedule(cluster, "no RemoteClusterConfiguration any more");
+    }
+    await idle();
+    synced = true;
+    markSynced();
+    logger.info({ rccs: present.size }, "RemoteClusterConfigurations listed and their connection configs published");
+  };
+
+  return {
+    synced: syncedPromise,
+
+    async start() {
+      const backoff = newBackoff();
+      for (;;) {
+        try {
+          await publisher.load();
+          break;
+        } catch (error) {
+          if (abort.signal.aborted) return;
+          const retryMs = backoff.next();
+          logger.warn({ err: error, retryMs }, "cannot read the published connection configs from NATS; retrying");
+          await delay(retryMs, abort.signal);
+          if (abort.signal.aborted) return;
+        }
+      }
+      let first = true;
+      listWatch = startListWatch(
+        store,
+        {
+          onUpsert: (item) => {
+            workFor(item.name).item = item;
+            schedule(item.name, `RemoteClusterConfiguration at version ${item.resourceVersion}`);
+          },
+          onDelete: (name) => {
+            const w = work.get(name);
+            if (w) w.item = undefined;
+            schedule(name, "RemoteClusterConfiguration deleted");
+          },
+          onSynced: () => {
+            if (!first) return;
+            first = false;
+            void removeLeftovers();
+          },
+        },
+        {
+          backoff: newBackoff(),
+          delay,
+          onError: (error, source) => {
+            metrics.watchFailures.inc({ source });
+            logger.warn(
+              { err: error, source },
+              "watching RemoteClusterConfigurations failed; listing again after a pause",
+            );
+          },
+        },
+      );
+    },
+
+    status() {
+      return {
+        synced,
+        rccs: listWatch?.status() ?? { synced: false, entries: 0, relists: 0, failures: 0 },
+        clusters: [...work.values()]
+          .filter((w) => w.item !== undefined)
+          .map((w) => ({ ...w.report }))
+          .sort((a, b) => a.name.localeCompare(b.name)),
+        watchedFiles: options.files.size(),
+        secrets: options.secrets?.status() ?? {},
+      };
+    },
+
+    idle,
+
+    async [Symbol.asyncDispose]() {
+      if (abort.signal.aborted) return;
+      abort.abort();
+      await listWatch?.[Symbol.asyncDispose]();
+      await Promise.all([...work.values()].map((w) => w.running));
+      for (const w of work.values()) releaseDependencies(w);
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import {
+  type BusConnection,
+  type ConnectionConfig,
+  type ConnectionConfigChange,
+  ConnectionConfigStore,
+  configSubject,
+  connectBus,
+  createSealingKeyPair,
+  openSecrets,
+  requestService,
+  type SealingKeyPair,
+} from "@fedview/bus";
+import type { NatsServer } from "@fedview/testkit";
+import type { ConfigServiceConfig } from "../src/config.js";
+import { type ConfigService, createConfigService } from "../src/service.js";
+import { capturingLogger } from "./helpers.js";
+
+/** The connectors' side of sealing: the key pair whose public half the service seals to. */
+export interface Keys {
+  connector: SealingKeyPair;
+  /** The service's seed, stable across restarts in a test. */
+  serviceSeed: string;
+}
+
+export function createKeys(): Keys {
+  return {
+    connector: createSealingKeyPair(),
+    serviceSeed: new TextDecoder().decode(createSealingKeyPair().getSeed()),
+  };
+}
+
+/** A config for a service on the given NATS, with metrics on a free port and quick file polling. */
+export function serviceConfig(
+  nats: NatsServer,
+  keys: Keys,
+  datastore: Pick<ConfigServiceConfig, "datastoreType" | "etcd" | "kubernetes">,
+): ConfigServiceConfig {
+  return {
+    ...datastore,
+    bus: { servers: nats.url, name: "config-service-test" },
+    connectionsBucket: "fedview-connections",
+    stateStream: "FEDVIEW_STATE",
+    ensureTopology: true,
+    sealing: { connectorPublicKey: keys.connector.getPublicKey(), seed: keys.serviceSeed },
+    metrics: { host: "127.0.0.1", port: 0 },
+    filePollIntervalMs: 0,
+    allowKubernetesFieldsWithEtcd: false,
+    logLevel: "debug",
+  };
+}
+
+/** A started service with its captured log lines. */
+export interface RunningService extends AsyncDisposable {
+  service: ConfigService;
+  lines: string[];
+}
+
+export async function runService(config: ConfigServiceConfig, delay?: () => Promise<void>): Promise<RunningService> {
+  const { logger, lines } = capturingLogger();
+  const service = createConfigService(config, { logger, ...(delay ? { delay } : {}) });
+  try {
+    await service.start();
+  } catch (error) {
+    await service[Symbol.asyncDispose]();
+    throw error;
+  }
+  return { service, lines, [Symbol.asyncDispose]: () => service[Symbol.asyncDispose]() };
+}
+
+/** What a connector sees: every change of the connection configs, in order, from a KV watch. */
+export interface ConnectorView extends AsyncDisposable {
+  changes: ConnectionConfigChange[];
+  /** The latest config per cluster (undefined once deleted). */
+  latest(cluster: string): ConnectionConfig | undefined;
+  /** Opens a config's sealed secrets with the connectors' key. */
+  open(config: ConnectionConfig): Record<string, string>;
+  nc: BusConnection;
+  store: ConnectionConfigStore;
+}
+
+export async function watchConnections(nats: NatsServer, keys: Keys): Promise<ConnectorView> {
+  const nc = await connectBus({ servers: nats.url, name: "connector-view" });
+  const store = await ConnectionConfigStore.open(nc);
+  const watch = await store.watch();
+  const changes: ConnectionConfigChange[] = [];
+  const state = new Map<string, ConnectionConfig | undefined>();
+  const loop = (async () => {
+    for await (const change of watch) {
+      changes.push(change);
+      if (change.type === "put") state.set(change.config.cluster, change.config);
+      if (change.type === "delete") state.set(change.cluster, undefined);
+    }
+  })();
+  return {
+    changes,
+    nc,
+    store,
+    latest: (cluster) => state.get(cluster),
+    open: (config) => (config.sealed ? openSecrets(config.sealed, keys.connector) : {}),
+    async [Symbol.asyncDispose]() {
+      await watch.close();
+      await loop;
+      await nc[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/** Calls a config RPC endpoint the way the CLI does. */
+export function callConfig<T>(nc: BusConnection, endpoint: "apply" | "get" | "list" | "delete", body?: unknown) {
+  return requestService<T>(nc, configSubject(endpoint), body);
+}
