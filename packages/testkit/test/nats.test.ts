@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
-import { startNats, uniqueName } from "../src/index.js";
+import { startNats, uniqueName, waitFor } from "../src/index.js";
 
 describe("startNats", () => {
   it("starts a real nats-server with JetStream that accepts publishes into a stream", async () => {
@@ -93,19 +93,31 @@ describe("startNats", () => {
     }
   });
 
-  it("starts a three-node cluster whose replicated stream survives losing a node", async () => {
+  it("starts a three-node cluster whose replicated stream survives losing its leader", async () => {
     await using nats = await startNats({ cluster: 3 });
     expect(nats.urls).toHaveLength(3);
     const nc = await connect({ servers: nats.urls });
     try {
-      const jsm = await jetstreamManager(nc);
+      const jsm = await jetstreamManager(nc, { timeout: 2000 });
       const stream = uniqueName("R3").toUpperCase();
       await jsm.streams.add({ name: stream, subjects: [`${stream}.>`], num_replicas: 3 });
       await jetstream(nc).publish(`${stream}.a`, "1");
-      await nats.nodes[2]!.kill();
-      const info = await jsm.streams.info(stream);
+      const leaderName = (await jsm.streams.info(stream)).cluster?.leader;
+      const leader = nats.nodes.find((n) => n.name === leaderName);
+      expect(leader).toBeDefined();
+      await leader!.kill();
+      // The two survivors elect a new stream leader; until then requests time out.
+      const info = await waitFor(
+        async () => {
+          const i = await jsm.streams.info(stream);
+          return i.cluster?.leader !== undefined && i.cluster.leader !== leaderName ? i : undefined;
+        },
+        { message: "a new stream leader" },
+      );
       expect(info.state.messages).toBe(1);
       expect(info.config.num_replicas).toBe(3);
+      const ack = await jetstream(nc, { timeout: 5000 }).publish(`${stream}.b`, "2");
+      expect(ack.seq).toBe(2);
     } finally {
       await nc.close();
     }
