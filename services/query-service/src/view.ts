@@ -198,7 +198,11 @@ export class FederatedView {
     try {
       switch (kind) {
         case "WorkloadEndpoint":
-          this.#upsertWorkloadEndpoint(key, cluster, parsed.data as WorkloadEndpoint, version);
+          if (!this.#upsertWorkloadEndpoint(key, cluster, parsed.data as WorkloadEndpoint, version)) {
+            // Held as absent, at this version: an older event with addresses must not bring it back.
+            this.#tombstones.set(key, version);
+            return true;
+          }
           break;
         case "HostEndpoint":
           this.#upsertHostEndpoint(key, cluster, parsed.data as HostEndpoint, version);
@@ -294,11 +298,11 @@ export class FederatedView {
     return list;
   }
 
-  #upsertWorkloadEndpoint(key: string, cluster: string, wep: WorkloadEndpoint, version: Version): void {
+  /** Returns false when the endpoint is not kept (no addresses: Calico ignores it). */
+  #upsertWorkloadEndpoint(key: string, cluster: string, wep: WorkloadEndpoint, version: Version): boolean {
     if (!wep.spec.ipNetworks || wep.spec.ipNetworks.length === 0) {
-      // Calico ignores a workload endpoint without addresses.
       this.#removeEndpoint(key);
-      return;
+      return false;
     }
     const identity = workloadEndpointIdentity(wep, cluster);
     this.#putEndpoint(
@@ -317,6 +321,7 @@ export class FederatedView {
       },
       workloadEndpointOwnLabels(wep),
     );
+    return true;
   }
 
   #upsertHostEndpoint(key: string, cluster: string, hep: HostEndpoint, version: Version): void {

@@ -169,6 +169,9 @@ describe("event ordering", () => {
     expect(view.eval("all()").endpoints).toEqual([]);
     // Nothing is held for east any more, and no status was received for it.
     expect(view.status()).toEqual([]);
+    // The removal holds its version: an older event with addresses does not bring the endpoint back.
+    expect(view.applyResourceEvent(upsert("east", wep, 1, 10))).toBe(false);
+    expect(view.eval("all()").endpoints).toEqual([]);
   });
 
   it("moves an endpoint between hosts", () => {
