@@ -4,6 +4,7 @@ import {
   type ConnectionConfig,
   type ConnectionConfigStore,
   type ConnectionSpec,
+  DATASTORE_TYPES,
   type DatastoreType,
   type SealingKeyPair,
   sealSecrets,
@@ -39,7 +40,8 @@ export interface ConnectionPublisherOptions {
 
 /** What is known of a cluster's published config. */
 interface Published {
-  datastoreType: DatastoreType | undefined;
+  /** The datastore types under whose keys the config is published. */
+  types: DatastoreType[];
   generation: number;
   fingerprint: string | undefined;
   status: "valid" | "invalid";
@@ -53,6 +55,10 @@ interface Published {
  * which keeps growing across restarts and across a delete and re-create of the same name. On start,
  * `load()` reads what is published and reopens the sealed part with this service's own key, so an
  * unchanged config is not republished as a change.
+ *
+ * An invalid config goes under the key of the datastore type the RCC names; when it names none (a bad
+ * type, or a Secret that could not be read), under the type it had, or under every type if it never had
+ * one, so that whichever connectors hold the cluster retract it.
  */
 export interface ConnectionPublisher {
   /** Reads the bucket; clusters whose entries cannot be reopened count as changed on their next publish. */
@@ -60,7 +66,7 @@ export interface ConnectionPublisher {
   publish(cluster: string, desired: DesiredConnection): Promise<PublishOutcome>;
   /** Deletes the cluster's config (connectors retract) and removes the status this service published. */
   remove(cluster: string): Promise<void>;
-  /** Clusters with a published config or status. */
+  /** Clusters with a published config. */
   clusters(): string[];
   generation(cluster: string): number | undefined;
 }
@@ -83,18 +89,26 @@ export function createConnectionPublisher(options: ConnectionPublisherOptions): 
     }
   };
 
-  const nextGeneration = (previous: Published | undefined): number =>
-    Math.max((previous?.generation ?? 0) + 1, now().getTime());
+  const targetsOf = (desired: DesiredConnection, previous: Published | undefined): DatastoreType[] => {
+    if (desired.status === "valid") return [desired.connection.datastoreType];
+    if (desired.datastoreType !== undefined) return [desired.datastoreType];
+    return previous !== undefined && previous.types.length > 0 ? previous.types : [...DATASTORE_TYPES];
+  };
 
   return {
     async load() {
-      for (const { config } of await options.store.list()) {
-        const secrets = config.status === "valid" ? reopen(config) : {};
+      const entries = (await options.store.list()).sort((a, b) => a.config.generation - b.config.generation);
+      for (const { config } of entries) {
         const known = published.get(config.cluster);
-        // Two keys for one cluster (a type change cut short by a crash): keep the newest.
-        if (known !== undefined && known.generation >= config.generation) continue;
+        if (known !== undefined && known.generation === config.generation) {
+          // The same publish under several types (an invalid RCC naming none).
+          known.types = sortTypes([...known.types, config.datastoreType]);
+          continue;
+        }
+        const secrets = config.status === "valid" ? reopen(config) : {};
         published.set(config.cluster, {
-          datastoreType: config.datastoreType,
+          // Keys of older generations are leftovers of a type change cut short: the next publish deletes them.
+          types: sortTypes([...(known?.types ?? []), config.datastoreType]),
           generation: config.generation,
           status: config.status,
           fingerprint:
@@ -105,27 +119,21 @@ export function createConnectionPublisher(options: ConnectionPublisherOptions): 
                     status: "valid",
                     connection: { datastoreType: config.datastoreType, spec: config.spec as never, secrets },
                   })
-                : fingerprint({ status: "invalid", datastoreType: config.datastoreType, error: config.error ?? "" }),
+                : fingerprint({ status: "invalid", datastoreType: undefined, error: config.error ?? "" }),
         });
       }
     },
 
     async publish(cluster, desired) {
       const previous = published.get(cluster);
-      // An invalid RCC that names no datastore type stays under the type it had, so its connectors retract.
-      const datastoreType =
-        desired.status === "valid"
-          ? desired.connection.datastoreType
-          : (desired.datastoreType ?? previous?.datastoreType);
-      const effective: DesiredConnection = desired.status === "valid" ? desired : { ...desired, datastoreType };
-      const print = fingerprint(effective);
-      if (previous !== undefined && previous.fingerprint === print) {
+      const targets = targetsOf(desired, previous);
+      const print = fingerprint(desired.status === "valid" ? desired : { ...desired, datastoreType: undefined });
+      if (previous !== undefined && previous.fingerprint === print && sameTypes(previous.types, targets)) {
         return { changed: false, generation: previous.generation };
       }
-      const generation = nextGeneration(previous);
+      const generation = Math.max((previous?.generation ?? 0) + 1, now().getTime());
       const since = now().toISOString();
-
-      if (datastoreType !== undefined) {
+      for (const datastoreType of targets) {
         const config: ConnectionConfig =
           desired.status === "valid"
             ? {
@@ -147,12 +155,17 @@ export function createConnectionPublisher(options: ConnectionPublisherOptions): 
               }
             : { v: 1, cluster, datastoreType, generation, status: "invalid", error: desired.error, spec: {} };
         await options.store.put(config);
-        // The cluster moved to the other datastore type: the old type's connectors must let go of it.
-        if (previous?.datastoreType !== undefined && previous.datastoreType !== datastoreType) {
-          await options.store.delete(previous.datastoreType, cluster);
-        }
       }
-      const invalidSince = desired.status === "invalid" ? (previous?.invalidSince ?? since) : undefined;
+      // The cluster left a datastore type: that type's connectors must let go of it.
+      for (const old of previous?.types ?? []) {
+        if (!targets.includes(old)) await options.store.delete(old, cluster);
+      }
+      const invalidSince =
+        desired.status === "invalid"
+          ? previous?.status === "invalid"
+            ? (previous.invalidSince ?? since)
+            : since
+          : undefined;
       if (desired.status === "invalid") {
         await options.publishStatus({
           v: 1,
@@ -167,7 +180,7 @@ export function createConnectionPublisher(options: ConnectionPublisherOptions): 
         });
       }
       published.set(cluster, {
-        datastoreType,
+        types: sortTypes(targets),
         generation,
         fingerprint: print,
         status: desired.status,
@@ -179,7 +192,7 @@ export function createConnectionPublisher(options: ConnectionPublisherOptions): 
     async remove(cluster) {
       const previous = published.get(cluster);
       if (previous === undefined) return;
-      if (previous.datastoreType !== undefined) await options.store.delete(previous.datastoreType, cluster);
+      for (const datastoreType of previous.types) await options.store.delete(datastoreType, cluster);
       // A valid cluster's status belongs to its connector, which removes it after retracting the data.
       if (previous.status === "invalid") {
         await options.publishStatus({
@@ -196,6 +209,14 @@ export function createConnectionPublisher(options: ConnectionPublisherOptions): 
     clusters: () => [...published.keys()],
     generation: (cluster) => published.get(cluster)?.generation,
   };
+}
+
+function sortTypes(types: DatastoreType[]): DatastoreType[] {
+  return [...new Set(types)].sort();
+}
+
+function sameTypes(a: DatastoreType[], b: DatastoreType[]): boolean {
+  return sortTypes(a).join(",") === sortTypes(b).join(",");
 }
 
 /** A digest of everything a connector would see, secrets included; it never leaves the process. */

@@ -186,4 +186,31 @@ describe("connection publisher", () => {
       error: "spec.datastoreType: required",
     });
   });
+
+  it("tells connectors of every type about an invalid RCC that never named one, then keeps only the right key", async () => {
+    const publisher = publisherWith(serviceKey);
+    const error = "spec.clusterAccessSecret: Secret ns/s not found; create it or fix the reference";
+    await publisher.publish("sigma", { status: "invalid", datastoreType: undefined, error });
+    expect((await store.get("etcdv3", "sigma"))?.config.error).toBe(error);
+    expect((await store.get("kubernetes", "sigma"))?.config.error).toBe(error);
+
+    const restarted = publisherWith(serviceKey);
+    await restarted.load();
+    expect((await restarted.publish("sigma", { status: "invalid", datastoreType: undefined, error })).changed).toBe(
+      false,
+    );
+
+    await restarted.publish("sigma", {
+      status: "valid",
+      connection: {
+        datastoreType: "kubernetes",
+        spec: { overlayRoutingMode: "Disabled" },
+        secrets: { kubeconfig: "k" },
+      },
+    });
+    expect(await store.get("etcdv3", "sigma")).toBeNull();
+    expect((await store.get("kubernetes", "sigma"))?.config.status).toBe("valid");
+    await restarted.remove("sigma");
+    expect(await store.get("kubernetes", "sigma")).toBeNull();
+  });
 });

@@ -70,7 +70,7 @@ export async function runService(config: ConfigServiceConfig, delay?: () => Prom
 /** What a connector sees: every change of the connection configs, in order, from a KV watch. */
 export interface ConnectorView extends AsyncDisposable {
   changes: ConnectionConfigChange[];
-  /** The latest config per cluster (undefined once deleted). */
+  /** The newest config of a cluster over both datastore types (undefined once every key is deleted). */
   latest(cluster: string): ConnectionConfig | undefined;
   /** Opens a config's sealed secrets with the connectors' key. */
   open(config: ConnectionConfig): Record<string, string>;
@@ -83,19 +83,20 @@ export async function watchConnections(nats: NatsServer, keys: Keys): Promise<Co
   const store = await ConnectionConfigStore.open(nc);
   const watch = await store.watch();
   const changes: ConnectionConfigChange[] = [];
-  const state = new Map<string, ConnectionConfig | undefined>();
+  const state = new Map<string, ConnectionConfig>();
   const loop = (async () => {
     for await (const change of watch) {
       changes.push(change);
-      if (change.type === "put") state.set(change.config.cluster, change.config);
-      if (change.type === "delete") state.set(change.cluster, undefined);
+      if (change.type === "put") state.set(`${change.config.datastoreType}.${change.config.cluster}`, change.config);
+      if (change.type === "delete") state.delete(`${change.datastoreType}.${change.cluster}`);
     }
   })();
   return {
     changes,
     nc,
     store,
-    latest: (cluster) => state.get(cluster),
+    latest: (cluster) =>
+      [...state.values()].filter((config) => config.cluster === cluster).sort((a, b) => b.generation - a.generation)[0],
     open: (config) => (config.sealed ? openSecrets(config.sealed, keys.connector) : {}),
     async [Symbol.asyncDispose]() {
       await watch.close();
