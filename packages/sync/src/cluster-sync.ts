@@ -126,6 +126,8 @@ export class ClusterSync implements AsyncDisposable {
   #lastStatusAt = 0;
   #statusFlushPending = false;
   #statusPublishFailing = false;
+  /** A status of this cluster may be on the bus (seeded or published), so removal must retract it. */
+  #statusOnBus = false;
   readonly #malformedLogged = new Set<string>();
   readonly #stats: ClusterSyncStats = { synced: false, entries: 0, failures: 0, relists: 0, malformed: 0, events: 0 };
 
@@ -218,7 +220,7 @@ export class ClusterSync implements AsyncDisposable {
         if (this.#needsSeed) await this.#seed(giveUp);
         await this.#retractAll(this.#generation);
         await this.#statusChain;
-        await this.#publisher.removeStatus(this.cluster, this.#generation);
+        if (this.#statusOnBus) await this.#publisher.removeStatus(this.cluster, this.#generation);
         this.#metrics?.removeCluster(this.cluster);
         this.#logger.info("cluster removed: every resource retracted, status removed");
         return;
@@ -438,6 +440,10 @@ export class ClusterSync implements AsyncDisposable {
       throw new PublishError(`reading the cluster's state from the bus failed: ${errorText(err)}`, { cause: err });
     }
     this.#view.seed(state.resources);
+    if (state.status) {
+      this.#statusOnBus = true;
+      this.#generation = Math.max(this.#generation, state.status.generation);
+    }
     if (state.status && !this.#everSynced) {
       this.#lastSync ??= state.status.lastSync;
       if (state.status.stale) this.#staleSince ??= state.status.staleSince;
@@ -485,7 +491,10 @@ export class ClusterSync implements AsyncDisposable {
   async #retractAll(generation: number): Promise<void> {
     const entries = [...this.#view.entries()];
     if (entries.length === 0) return;
-    await this.#send(entries, (e) => this.#publisher.publishDelete(this.cluster, generation, e.kind, e.id, e.revision));
+    // Never older than what is on the bus: consumers order by generation, then revision.
+    await this.#send(entries, (e) =>
+      this.#publisher.publishDelete(this.cluster, Math.max(generation, e.generation), e.kind, e.id, e.revision),
+    );
     this.#countPublished(
       [],
       entries.map((e) => e.kind),
@@ -698,6 +707,7 @@ export class ClusterSync implements AsyncDisposable {
     const report = this.status();
     this.#metrics?.setStatus(this.cluster, report.status);
     this.#metrics?.setResources(this.cluster, report.counts);
+    this.#statusOnBus = true;
     this.#statusChain = this.#statusChain
       .then(() => this.#publisher.publishStatus(report))
       .then(

@@ -7,6 +7,12 @@ export type { ClusterConfig, ClusterSyncOptions } from "./cluster-sync.js";
 export { ClusterSync } from "./cluster-sync.js";
 export type { ChangePlan, PlannedDelete, SnapshotDiff, ViewEntry } from "./cluster-view.js";
 export { ClusterView, digestResource, resourceKey } from "./cluster-view.js";
+export type {
+  ConnectorRuntimeOptions,
+  ConnectorRuntimeStatus,
+  RuntimeClusterStatus,
+} from "./connector-runtime.js";
+export { ConnectorRuntime, createConnectorRuntime } from "./connector-runtime.js";
 export type { SyncErrorOptions } from "./errors.js";
 export {
   ConnectionConfigError,
