@@ -1,0 +1,232 @@
+/**
+ * In-process mode: the pipeline calicoq runs, in this process. Read the local datastore's RCCs
+ * (config-service's store), resolve each into connection material (config-service's resolver), sync
+ * the local cluster (`_local`, with its policies) and every remote one through `ClusterSync` with the
+ * datastore's `ClusterSource`, into a `FederatedView` via an in-memory publisher; answer once every
+ * cluster has settled or `--sync-timeout` passed. Clusters still connecting, failed or mid-sync are the
+ * problems calicoq reports.
+ */
+import type { ClusterStatus, ResourceEvent } from "@fedview/bus";
+import { resolveConnection } from "@fedview/config-service";
+import { createEtcdSourceFactory } from "@fedview/etcd-connector";
+import { LOCAL_CLUSTER } from "@fedview/model";
+import { FederatedView } from "@fedview/query-service";
+import {
+  type ClusterConfig,
+  type ClusterSourceFactory,
+  type ClusterStatusReport,
+  ClusterSync,
+  createMemoryPublisher,
+  type PublishedEvent,
+} from "@fedview/sync";
+import type { Logger } from "pino";
+import { type DatastoreConfig, describeDatastore } from "./calico-config.js";
+import { BackendError } from "./errors.js";
+import { type LocalStores, localConnection, openLocalStores } from "./local-datastore.js";
+
+/** Source factories per datastore type; Kubernetes joins when `@fedview/k8s-connector` exists. */
+export type SourceFactories = Partial<Record<string, ClusterSourceFactory>>;
+
+/** The datastore types fedview can read in-process today. */
+export function defaultSourceFactories(logger: Logger): SourceFactories {
+  return { etcdv3: createEtcdSourceFactory({ logger }) };
+}
+
+/** Options of `startPipeline`. */
+export interface PipelineOptions {
+  datastore: DatastoreConfig;
+  logger: Logger;
+  /** How long to wait for every cluster to settle, ms. */
+  syncTimeoutMs: number;
+  sourceFactories?: SourceFactories;
+  /** Called whenever a cluster's status changes (progress displays). */
+  onStatus?: (status: ClusterStatus) => void;
+}
+
+/** A running pipeline: the view it fills, and when it has settled. */
+export interface Pipeline extends AsyncDisposable {
+  readonly view: FederatedView;
+  /** Resolves once every cluster is InSync, ConnectionFailed or ConfigIncomplete, or the timeout passed. */
+  readonly settled: Promise<void>;
+  /** Cluster names being synced (`_local` first). */
+  readonly clusters: readonly string[];
+}
+
+/** Statuses after which a one-shot query stops waiting for a cluster. */
+const SETTLED = new Set(["InSync", "ConnectionFailed", "ConfigIncomplete"]);
+
+function iso(ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+}
+
+/** A `ClusterSync` status report as the bus (and the view) carries it. */
+export function toClusterStatus(report: ClusterStatusReport): ClusterStatus {
+  const status: ClusterStatus = {
+    v: 1,
+    op: "upsert",
+    cluster: report.cluster,
+    status: report.status,
+    since: iso(report.since)!,
+    generation: report.generation,
+    counts: { ...report.counts },
+    stale: report.stale,
+  };
+  if (report.error !== undefined) status.error = report.error;
+  const staleSince = iso(report.staleSince);
+  if (staleSince !== undefined) status.staleSince = staleSince;
+  const lastSync = iso(report.lastSync);
+  if (lastSync !== undefined) status.lastSync = lastSync;
+  const expiresAt = iso(report.expiresAt);
+  if (expiresAt !== undefined) status.expiresAt = expiresAt;
+  return status;
+}
+
+/** A publication of the memory publisher as a view event. */
+function toResourceEvent(event: PublishedEvent): ResourceEvent | undefined {
+  if (event.type === "upsert") {
+    const { cluster, kind, id, revision, generation, resource } = event;
+    return { v: 1, op: "upsert", cluster, kind, id, revision, generation, resource: resource as never };
+  }
+  if (event.type === "delete") {
+    const { cluster, kind, id, revision, generation } = event;
+    return { v: 1, op: "delete", cluster, kind, id, revision, generation };
+  }
+  return undefined;
+}
+
+/** Reads and resolves every RCC of the local datastore into the desired config of its cluster. */
+async function remoteConfigs(stores: LocalStores, logger: Logger): Promise<ClusterConfig[]> {
+  let listed: Awaited<ReturnType<LocalStores["rccs"]["list"]>>;
+  try {
+    listed = await stores.rccs.list();
+  } catch (err) {
+    throw new BackendError(
+      `cannot read RemoteClusterConfigurations from the local datastore (${stores.description}): ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  const configs: ClusterConfig[] = [];
+  for (const stored of listed.items) {
+    const resolution = await resolveConnection(stored.decodeError === undefined ? stored.object : undefined, {
+      ...(stores.secrets === undefined ? {} : { secrets: stores.secrets }),
+    });
+    if (resolution.ok) {
+      const { datastoreType, spec, secrets } = resolution.connection;
+      configs.push({
+        valid: true,
+        connection: {
+          cluster: stored.name,
+          generation: 1,
+          datastoreType,
+          spec: { ...spec },
+          secrets: Object.fromEntries(Object.entries(secrets).filter(([, v]) => typeof v === "string")) as Record<
+            string,
+            string
+          >,
+        },
+      });
+    } else {
+      const error = stored.decodeError ?? resolution.error;
+      logger.debug({ cluster: stored.name, error }, "remote cluster configuration is incomplete");
+      configs.push({ valid: false, cluster: stored.name, generation: 1, error });
+    }
+  }
+  return configs.sort((a, b) => clusterOf(a).localeCompare(clusterOf(b)));
+}
+
+function clusterOf(config: ClusterConfig): string {
+  return config.valid ? config.connection.cluster : config.cluster;
+}
+
+/** A factory that fails every connection with a clear reason (a datastore type not supported yet). */
+function unsupported(datastoreType: string): ClusterSourceFactory {
+  return () => {
+    throw new Error(
+      `fedview cannot read ${datastoreType} datastores in-process yet (the ${datastoreType} connector is not available); use --nats with a running fedview stack`,
+    );
+  };
+}
+
+/** Starts the pipeline; throws `BackendError` when the local datastore cannot be used at all. */
+export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
+  const { datastore, logger } = options;
+  const factories = options.sourceFactories ?? defaultSourceFactories(logger);
+  const local = await localConnection(datastore);
+  const stores = await openLocalStores(datastore, local);
+  const syncs: ClusterSync[] = [];
+  const dispose = async () => {
+    await Promise.allSettled(syncs.map((s) => s[Symbol.asyncDispose]()));
+    await stores[Symbol.asyncDispose]();
+  };
+  try {
+    const remotes = await remoteConfigs(stores, logger);
+    const view = new FederatedView();
+    const statuses = new Map<string, string>();
+    let wake: () => void = () => {};
+    const publisher = createMemoryPublisher();
+    publisher.onPublish((event) => {
+      const resourceEvent = toResourceEvent(event);
+      if (resourceEvent !== undefined) {
+        view.applyResourceEvent(resourceEvent);
+        return;
+      }
+      if (event.type === "status") {
+        const status = toClusterStatus(event.report);
+        view.applyClusterStatus(status);
+        statuses.set(status.cluster, status.status);
+        options.onStatus?.(status);
+        wake();
+      }
+    });
+    const factoryFor: ClusterSourceFactory = (connection) => {
+      const factory = factories[connection.datastoreType] ?? unsupported(connection.datastoreType);
+      return factory(connection);
+    };
+    const configs: ClusterConfig[] = [{ valid: true, connection: local }, ...remotes];
+    for (const config of configs) {
+      const sync = new ClusterSync({
+        config,
+        createSource: factoryFor,
+        publisher,
+        logger,
+        livenessTimeoutMs: Math.min(10_000, options.syncTimeoutMs),
+      });
+      syncs.push(sync);
+      sync.start();
+    }
+    const clusters = configs.map(clusterOf);
+    const settled = new Promise<void>((resolve) => {
+      const timer = setTimeout(finish, options.syncTimeoutMs);
+      function finish() {
+        clearTimeout(timer);
+        wake = () => {};
+        resolve();
+      }
+      wake = () => {
+        if (clusters.every((c) => SETTLED.has(statuses.get(c) ?? "Connecting"))) finish();
+      };
+      wake();
+    });
+    return {
+      view,
+      settled,
+      clusters,
+      [Symbol.asyncDispose]: dispose,
+    };
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+}
+
+/** Waits for the pipeline to settle and checks the local cluster made it: calicoq fails without it. */
+export async function settleLocal(pipeline: Pipeline, datastore: DatastoreConfig): Promise<void> {
+  await pipeline.settled;
+  const local = pipeline.view.status().find((row) => row.cluster === LOCAL_CLUSTER);
+  if (local?.status === "InSync") return;
+  const reason =
+    local?.status === undefined || local.status === "Connecting"
+      ? "it did not answer in time"
+      : `${local.status}${local.error === undefined ? "" : `: ${local.error}`}`;
+  throw new BackendError(`cannot read the local datastore (${describeDatastore(datastore)}): ${reason}`);
+}

@@ -1,0 +1,94 @@
+/**
+ * Mode selection: NATS when `--nats` or `FEDVIEW_NATS_URL` is set, in-process otherwise. In-process
+ * queries wait for the pipeline to settle (bounded by `--sync-timeout`) before they answer.
+ */
+import { type Logger, pino } from "pino";
+import { describeDatastore, loadDatastoreConfig } from "./calico-config.js";
+import { type BackendRequest, type CommandContext, natsUrl } from "./context.js";
+import { type Pipeline, type SourceFactories, settleLocal, startPipeline } from "./in-process.js";
+import { openNatsBackend } from "./nats-backend.js";
+import type { CliIo, QueryBackend } from "./types.js";
+import { createViewBackend } from "./view-backend.js";
+
+/** A pino logger on the CLI's stderr: debug with `-d`, silent otherwise. */
+export function cliLogger(io: CliIo, debug: boolean): Logger {
+  return pino({ level: debug ? "debug" : "silent", base: null }, { write: (line: string) => io.stderr.write(line) });
+}
+
+/** Options of `openInProcessBackend` besides the command's request. */
+export interface InProcessBackendOptions {
+  sourceFactories?: SourceFactories;
+  /** Overrides `--sync-timeout` (e.g. `status --wait --timeout`). */
+  syncTimeoutMs?: number;
+}
+
+/** Wraps a running pipeline: every answer waits until it settled; `status(false)` does not. */
+export function pipelineBackend(pipeline: Pipeline, settle: () => Promise<void>): QueryBackend {
+  const inner = createViewBackend(pipeline.view, { dispose: async () => pipeline[Symbol.asyncDispose]() });
+  return {
+    mode: "in-process",
+    eval: async (selector) => {
+      await settle();
+      return inner.eval(selector);
+    },
+    policy: async (name, options) => {
+      await settle();
+      return inner.policy(name, options);
+    },
+    endpoint: async (substring, options) => {
+      await settle();
+      return inner.endpoint(substring, options);
+    },
+    host: async (hostname, options) => {
+      await settle();
+      return inner.host(hostname, options);
+    },
+    status: async (wait = true) => {
+      if (wait) await pipeline.settled;
+      return inner.status();
+    },
+    watch: async (selector, signal) => {
+      await settle();
+      return inner.watch(selector, signal);
+    },
+    [Symbol.asyncDispose]: () => inner[Symbol.asyncDispose](),
+  };
+}
+
+/** In-process mode against the datastore of `-c` / calicoctl's environment. */
+export async function openInProcessBackend(
+  request: BackendRequest,
+  ctx: CommandContext,
+  options: InProcessBackendOptions = {},
+): Promise<QueryBackend> {
+  const { globals } = request;
+  const datastore = await loadDatastoreConfig(globals.config, ctx.io.env, ctx.io.cwd);
+  ctx.debug(`in-process mode: local datastore ${describeDatastore(datastore)} (from ${datastore.origin})`);
+  const pipeline = await startPipeline({
+    datastore,
+    logger: cliLogger(ctx.io, globals.debug === true),
+    syncTimeoutMs: options.syncTimeoutMs ?? globals.syncTimeoutMs,
+    ...(options.sourceFactories === undefined ? {} : { sourceFactories: options.sourceFactories }),
+  });
+  ctx.debug(`syncing clusters: ${pipeline.clusters.join(", ")}`);
+  let settling: Promise<void> | undefined;
+  const settle = () => {
+    settling ??= settleLocal(pipeline, datastore);
+    return settling;
+  };
+  return pipelineBackend(pipeline, settle);
+}
+
+/** The default `BackendOpener`: NATS or in-process. */
+export async function openBackend(request: BackendRequest, ctx: CommandContext): Promise<QueryBackend> {
+  const url = natsUrl(request.globals, ctx.io);
+  if (url !== undefined) {
+    ctx.debug(`NATS mode: asking the query service on ${url}`);
+    return openNatsBackend(url, ctx.io.env);
+  }
+  return openInProcessBackend(
+    request,
+    ctx,
+    request.syncTimeoutMs === undefined ? {} : { syncTimeoutMs: request.syncTimeoutMs },
+  );
+}
