@@ -78,8 +78,28 @@ export interface StreamEndpoint<Req = unknown, E = unknown> {
   metadata?: Record<string, string>;
 }
 
-/** Any endpoint, as {@link serveService} accepts them. */
-export type ServiceEndpoint = UnaryEndpoint<never, unknown> | StreamEndpoint<never, unknown>;
+/**
+ * Any endpoint, as {@link serveService} accepts them: a {@link UnaryEndpoint} or {@link StreamEndpoint}
+ * of any request type. (The request type is erased here; build endpoints with {@link unaryEndpoint} and
+ * {@link streamEndpoint} to have it inferred from the schema.)
+ */
+export type ServiceEndpoint =
+  | {
+      subject: string;
+      schema?: z.ZodType<unknown>;
+      handler: (request: never, context: ServiceRequestContext) => unknown;
+      metadata?: Record<string, string>;
+    }
+  | {
+      subject: string;
+      schema?: z.ZodType<unknown>;
+      stream: (request: never, sink: StreamSink<unknown>, context: ServiceRequestContext) => Promise<void>;
+      heartbeatMs?: number;
+      metadata?: Record<string, string>;
+    };
+
+type ErasedUnary = Extract<ServiceEndpoint, { handler: unknown }>;
+type ErasedStream = Extract<ServiceEndpoint, { stream: unknown }>;
 
 /** Defines a request/reply endpoint with its request type inferred from the schema. */
 export function unaryEndpoint<Req = unknown, Res = unknown>(
@@ -240,7 +260,8 @@ interface ActiveStream {
 
 /**
  * Starts a micro service with the given endpoints. Each handler receives the decoded (and, with a
- * schema, validated) JSON request. Requests of one endpoint run concurrently.
+ * schema, validated) JSON request. Requests of one endpoint run concurrently. Resolves once the
+ * server has the endpoints' subscriptions, so callers can be answered from then on.
  */
 export async function serveService(nc: NatsConnection, options: ServeServiceOptions): Promise<BusService> {
   const metrics = options.metrics ?? defaultBusMetrics;
@@ -276,10 +297,11 @@ export async function serveService(nc: NatsConnection, options: ServeServiceOpti
     return validate(schema, body);
   };
 
-  const unary = async (name: string, endpoint: UnaryEndpoint<never, unknown>, msg: ServiceMsg): Promise<void> => {
+  const unary = async (name: string, endpoint: ErasedUnary, msg: ServiceMsg): Promise<void> => {
     let reply: Uint8Array;
     try {
-      const request = decodeRequest(msg, endpoint.schema as z.ZodType<never> | undefined);
+      // The schema's output is the handler's request type (tied together by unaryEndpoint()).
+      const request = decodeRequest(msg, endpoint.schema) as never;
       const result = await endpoint.handler(request, { subject: msg.subject, headers: msg.headers });
       reply = encodeBody(result ?? null);
       const max = nc.info?.max_payload ?? Number.POSITIVE_INFINITY;
@@ -297,14 +319,14 @@ export async function serveService(nc: NatsConnection, options: ServeServiceOpti
     }
   };
 
-  const streaming = async (name: string, endpoint: StreamEndpoint<never, unknown>, msg: ServiceMsg): Promise<void> => {
+  const streaming = async (name: string, endpoint: ErasedStream, msg: ServiceMsg): Promise<void> => {
     const inbox = msg.headers?.get(STREAM_INBOX_HEADER);
     let request: never;
     try {
       if (!inbox) {
         throw new InvalidRequestError(`${name} is a streaming endpoint: call it with openServiceStream`);
       }
-      request = decodeRequest(msg, endpoint.schema as z.ZodType<never> | undefined);
+      request = decodeRequest(msg, endpoint.schema) as never;
     } catch (err) {
       fail(msg, err, name);
       return;
@@ -411,6 +433,10 @@ export async function serveService(nc: NatsConnection, options: ServeServiceOpti
       },
     });
   }
+
+  // Subscriptions travel on this connection; a caller on another one could otherwise reach the server
+  // before they do and get "no responders" right after serveService returned.
+  await nc.flush();
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {

@@ -90,7 +90,10 @@ export class BusSubscription<T> implements AsyncIterable<T>, AsyncDisposable {
 /** Options of {@link subscribeResourceEvents}. */
 export interface ResourceSubscriptionOptions extends LiveSubscriptionOptions, ResourceFilter {}
 
-/** Subscribes (core NATS, live only) to resource events, optionally of one cluster and/or kind. */
+/**
+ * Subscribes (core NATS, live only) to resource events, optionally of one cluster and/or kind.
+ * The subscription reaches the server asynchronously; `await nc.flush()` before relying on it.
+ */
 export function subscribeResourceEvents(
   nc: NatsConnection,
   options: ResourceSubscriptionOptions = {},
@@ -108,7 +111,7 @@ export interface StatusSubscriptionOptions extends LiveSubscriptionOptions {
   cluster?: string;
 }
 
-/** Subscribes (core NATS, live only) to cluster statuses, optionally of one cluster. */
+/** Subscribes (core NATS, live only) to cluster statuses, optionally of one cluster (flush as above). */
 export function subscribeClusterStatus(
   nc: NatsConnection,
   options: StatusSubscriptionOptions = {},
