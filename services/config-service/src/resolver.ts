@@ -177,7 +177,8 @@ async function readSecretData(
   const validated = validateClusterAccessSecret(raw, options.validation);
   if (!validated.success) {
     for (const issue of validated.issues) {
-      problems.push(new FieldProblem(field, `${which}: ${issue.path.replace(/^secret\./, "")}: ${issue.message}`));
+      const shown = hideSecretValue(issue);
+      problems.push(new FieldProblem(field, `${which}: ${shown.path.replace(/^secret\./, "")}: ${shown.message}`));
     }
     return undefined;
   }
@@ -356,9 +357,29 @@ function declaredType(input: unknown): { datastoreType?: DatastoreType } {
   return type === "etcdv3" || type === "kubernetes" ? { datastoreType: type } : {};
 }
 
-/** Every issue as `path: message`, joined; the path names the field. */
+/** Every issue as `path: message`, joined; the path names the field. Secret values are hidden. */
 export function formatIssues(issues: ValidationIssue[]): string {
-  return issues.map((issue) => (issue.path === "" ? issue.message : `${issue.path}: ${issue.message}`)).join("; ");
+  return issues
+    .map(hideSecretValue)
+    .map((issue) => (issue.path === "" ? issue.message : `${issue.path}: ${issue.message}`))
+    .join("; ");
+}
+
+/** Fields whose values are secrets, wherever they appear in an issue path. */
+const SECRET_PATH = /(^|\.)(etcdPassword|k8sAPIToken|etcdKey|etcdUsername|kubeconfig)$/;
+
+/**
+ * An issue about a secret field with the offending value taken out of its message (a validator may quote
+ * it, as in `must be text, not the number 123456`), since issues reach logs, statuses and the bus.
+ */
+export function hideSecretValue(issue: ValidationIssue): ValidationIssue {
+  if (!SECRET_PATH.test(issue.path)) return issue;
+  return {
+    path: issue.path,
+    message: issue.message
+      .replace(/the text "(?:[^"\\]|\\.)*"/g, "the given text")
+      .replace(/the number \S+?(?=[\s;,)]|$)/g, "the given number"),
+  };
 }
 
 function describeFsError(error: unknown): string {

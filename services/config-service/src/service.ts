@@ -192,11 +192,13 @@ export function createConfigService(config: ConfigServiceConfig, options: Config
       cleanups.push(() => running[Symbol.asyncDispose]());
       await running.start();
 
-      const context: HandlerContext = { store, logger, metrics, validation };
+      const context: HandlerContext = { store, logger, metrics, validation, sealingKey };
       const rpc = await serveService(nc, {
         name: CONFIG_SERVICE_NAME,
         version: CONFIG_SERVICE_VERSION,
         description: "fedview RemoteClusterConfiguration CRUD (fedview apply, get, delete)",
+        // Callers seal apply requests that carry passwords or tokens to this key.
+        metadata: { sealingPublicKey: sealingKey.getPublicKey() },
         endpoints: {
           apply: asServiceEndpoint(applyEndpoint(context)),
           get: asServiceEndpoint(getEndpoint(context)),
@@ -209,7 +211,7 @@ export function createConfigService(config: ConfigServiceConfig, options: Config
       logger.info(
         {
           datastoreType: config.datastoreType,
-          secrets: secrets !== undefined,
+          readsSecrets: secrets !== undefined,
           sealingPublicKey: sealingKey.getPublicKey(),
           connectorPublicKey: config.sealing.connectorPublicKey,
           http: http?.url,

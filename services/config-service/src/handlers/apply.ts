@@ -1,4 +1,11 @@
-import { configSubject, InvalidRequestError, type UnaryEndpoint, unaryEndpoint } from "@fedview/bus";
+import {
+  configSubject,
+  InvalidRequestError,
+  openSecrets,
+  type SealedSecrets,
+  type UnaryEndpoint,
+  unaryEndpoint,
+} from "@fedview/bus";
 import {
   type RemoteClusterConfiguration,
   type ValidationIssue,
@@ -9,17 +16,25 @@ import { canonicalJson } from "../canonical-json.js";
 import { RccConflictError } from "../errors.js";
 import { REDACTED } from "../logger.js";
 import { type LocatedObject, locateObjects, parseRccDocuments } from "../rcc-documents.js";
+import { hideSecretValue } from "../resolver.js";
 import type { RccObject, StoredRcc } from "../types.js";
 import { counted, type HandlerContext, REDACTED_SPEC_FIELDS, toBusError } from "./context.js";
 
 /**
  * `fedview.v1.config.apply` request: YAML or JSON text (`fedview apply -f file`) holding one or several
- * documents, each an RCC or a `List` of them — or the same as already parsed objects.
+ * documents, each an RCC or a `List` of them — or the same as already parsed objects. An RCC may carry
+ * `etcdPassword` or `k8sAPIToken`; to keep those off the bus in clear, send the text as `sealed`: the map
+ * `{documents: text}` sealed (`sealSecrets`) to the service's curve public key, which the `fedview-config`
+ * micro service announces in its metadata as `sealingPublicKey`.
  */
 export const ApplyRequestSchema = z
-  .object({ documents: z.string().optional(), objects: z.array(z.unknown()).optional() })
-  .refine((r) => (r.documents === undefined) !== (r.objects === undefined), {
-    message: "give either documents (YAML or JSON text) or objects, not both or neither",
+  .object({
+    documents: z.string().optional(),
+    objects: z.array(z.unknown()).optional(),
+    sealed: z.object({ sender: z.string().min(1), data: z.string().min(1) }).optional(),
+  })
+  .refine((r) => [r.documents, r.objects, r.sealed].filter((v) => v !== undefined).length === 1, {
+    message: "give exactly one of documents (YAML or JSON text), objects, or sealed documents",
   });
 export type ApplyRequest = z.infer<typeof ApplyRequestSchema>;
 
@@ -59,9 +74,10 @@ export function applyEndpoint(context: HandlerContext): UnaryEndpoint<ApplyReque
     schema: ApplyRequestSchema,
     handler: (request) =>
       counted(context, "apply", async () => {
+        const documents = request.sealed !== undefined ? openDocuments(context, request.sealed) : request.documents;
         const located =
-          request.documents !== undefined
-            ? parseRccDocuments(request.documents)
+          documents !== undefined
+            ? parseRccDocuments(documents)
             : { objects: locateObjects(request.objects ?? []), issues: [] };
         const { prepared, issues } = await prepare(context, located.objects, located.issues);
         if (issues.length > 0) {
@@ -85,6 +101,26 @@ export function applyEndpoint(context: HandlerContext): UnaryEndpoint<ApplyReque
   });
 }
 
+function openDocuments(context: HandlerContext, sealed: SealedSecrets): string {
+  let opened: Record<string, string>;
+  try {
+    if (context.sealingKey === undefined) throw new Error("this service has no sealing key");
+    opened = openSecrets(sealed, context.sealingKey);
+  } catch (error) {
+    throw new InvalidRequestError(
+      `cannot open the sealed documents: ${(error as Error).message}; seal them to the sealingPublicKey of the fedview-config service`,
+      [{ path: "sealed", message: "cannot be opened with this service's key" }],
+    );
+  }
+  const documents = opened["documents"];
+  if (documents === undefined) {
+    throw new InvalidRequestError("the sealed map has no documents entry", [
+      { path: "sealed", message: "must seal the map {documents: <YAML or JSON text>}" },
+    ]);
+  }
+  return documents;
+}
+
 async function prepare(
   context: HandlerContext,
   objects: LocatedObject[],
@@ -96,7 +132,8 @@ async function prepare(
   for (const { path, value } of objects) {
     const result = validateRemoteClusterConfiguration(value, context.validation);
     if (!result.success) {
-      issues.push(...result.issues.map((issue) => ({ path: join(path, issue.path), message: issue.message })));
+      // The reply travels on the bus: a secret value quoted by a validator must not ride along.
+      issues.push(...result.issues.map(hideSecretValue).map((i) => ({ path: join(path, i.path), message: i.message })));
       continue;
     }
     const rcc = result.data;

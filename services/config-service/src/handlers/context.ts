@@ -4,6 +4,7 @@ import {
   InternalError,
   InvalidRequestError,
   NotFoundError,
+  type SealingKeyPair,
   UnavailableError,
 } from "@fedview/bus";
 import { isValidClusterName, type RemoteClusterValidationOptions } from "@fedview/model";
@@ -19,6 +20,8 @@ export interface HandlerContext {
   logger: Logger;
   metrics: ConfigServiceMetrics;
   validation?: RemoteClusterValidationOptions;
+  /** Opens `apply` requests sealed to this service. */
+  sealingKey?: SealingKeyPair;
 }
 
 /** RCC spec fields that hold a secret in clear: shown as `[REDACTED]` by get, list and delete. */
@@ -28,7 +31,8 @@ export const REDACTED_SPEC_FIELDS = ["etcdPassword", "k8sAPIToken"] as const;
 export function redactRcc(rcc: RccObject): RccObject {
   const spec = { ...rcc.spec };
   for (const field of REDACTED_SPEC_FIELDS) {
-    if (typeof spec[field] === "string" && spec[field] !== "") spec[field] = REDACTED;
+    // Whatever its type: a password stored as a number is still a password.
+    if (spec[field] !== undefined && spec[field] !== null && spec[field] !== "") spec[field] = REDACTED;
   }
   return { ...rcc, spec };
 }
