@@ -98,8 +98,12 @@ function heapBytes(): number {
 }
 
 interface Timing {
+  /** Median wall-clock time of one run. */
   readonly medianMs: number;
+  /** 99th percentile wall-clock time of one run. */
   readonly p99Ms: number;
+  /** Mean CPU time (user + system) of one run: stable when other processes share the cores. */
+  readonly cpuMs: number;
   readonly matches: number;
 }
 
@@ -107,15 +111,18 @@ function time(iterations: number, run: () => number): Timing {
   let matches = 0;
   for (let i = 0; i < Math.min(20, iterations); i++) matches = run(); // warm up the JIT
   const samples: number[] = [];
+  const cpuStart = process.cpuUsage();
   for (let i = 0; i < iterations; i++) {
     const start = performance.now();
     matches = run();
     samples.push(performance.now() - start);
   }
+  const cpu = process.cpuUsage(cpuStart);
   samples.sort((a, b) => a - b);
   return {
     medianMs: samples[Math.floor(samples.length / 2)]!,
     p99Ms: samples[Math.min(samples.length - 1, Math.floor(samples.length * 0.99))]!,
+    cpuMs: (cpu.user + cpu.system) / 1000 / iterations,
     matches,
   };
 }
@@ -147,6 +154,7 @@ interface SizeResult {
   endpoints: number;
   profiles: number;
   buildSeconds: number;
+  buildCpuSeconds: number;
   upsertMicros: number;
   indexBytesPerEndpoint: number;
   stats: ReturnType<LabelIndex["stats"]>;
@@ -159,6 +167,7 @@ function benchSize(endpoints: number): SizeResult {
   const profiles = profileLabels();
   const baseline = heapBytes();
   const buildStart = performance.now();
+  const buildCpu = process.cpuUsage();
   let index: LabelIndex | undefined = new LabelIndex();
   for (const [id, labels] of profiles) index.upsertParent(id, labels);
   const rand = random(42);
@@ -167,6 +176,8 @@ function benchSize(endpoints: number): SizeResult {
     index.upsertItem(ep.id, ep.labels, ep.profiles);
   }
   const buildSeconds = (performance.now() - buildStart) / 1000;
+  const buildCpuUsage = process.cpuUsage(buildCpu);
+  const buildCpuSeconds = (buildCpuUsage.user + buildCpuUsage.system) / 1e6;
   const indexBytesPerEndpoint = (heapBytes() - baseline) / endpoints;
   const built = index;
 
@@ -210,6 +221,7 @@ function benchSize(endpoints: number): SizeResult {
     endpoints,
     profiles: profiles.size,
     buildSeconds,
+    buildCpuSeconds,
     upsertMicros: (buildSeconds * 1e6) / endpoints,
     indexBytesPerEndpoint,
     stats,
@@ -244,7 +256,8 @@ function main(): void {
           .filter((n) => n > 0)
       : [100_000, 1_000_000];
   const machine = `${os.cpus().length} cores (${os.cpus()[0]?.model ?? "unknown"}), Node ${process.version}`;
-  console.log(`@fedview/selector benchmark — ${machine}\n`);
+  const load = os.loadavg().map((l) => l.toFixed(2));
+  console.log(`@fedview/selector benchmark — ${machine}; load average ${load.join(" ")} at start\n`);
 
   const parse = benchParse();
   console.log(
@@ -257,25 +270,30 @@ function main(): void {
     results.push(r);
     console.log(`== ${endpoints.toLocaleString("en-US")} endpoints, ${r.profiles} profiles`);
     console.log(
-      `build: ${r.buildSeconds.toFixed(2)} s (${r.upsertMicros.toFixed(2)} µs per upsert); index memory: ${r.indexBytesPerEndpoint.toFixed(0)} bytes per endpoint`,
+      `build: ${r.buildSeconds.toFixed(2)} s wall, ${r.buildCpuSeconds.toFixed(2)} s CPU (${r.upsertMicros.toFixed(2)} µs per upsert); index memory: ${r.indexBytesPerEndpoint.toFixed(0)} bytes per endpoint`,
     );
-    const rows: string[][] = [["kind", "selector", "matches", "median", "p99"]];
-    for (const [name, t] of Object.entries(r.indexed)) {
-      rows.push([`indexed ${name}`, t.selector, String(t.matches), fmtMs(t.medianMs), fmtMs(t.p99Ms)]);
-    }
-    for (const [name, t] of Object.entries(r.indexScan)) {
-      rows.push([`index scan ${name}`, t.selector, String(t.matches), fmtMs(t.medianMs), fmtMs(t.p99Ms)]);
-    }
-    for (const [name, t] of Object.entries(r.bruteForce)) {
-      rows.push([`brute-force matches() ${name}`, t.selector, String(t.matches), fmtMs(t.medianMs), fmtMs(t.p99Ms)]);
-    }
+    const rows: string[][] = [["kind", "selector", "matches", "median", "p99", "cpu/run"]];
+    const row = (kind: string, t: Timing & { selector: string }): string[] => [
+      kind,
+      t.selector,
+      String(t.matches),
+      fmtMs(t.medianMs),
+      fmtMs(t.p99Ms),
+      fmtMs(t.cpuMs),
+    ];
+    for (const [name, t] of Object.entries(r.indexed)) rows.push(row(`indexed ${name}`, t));
+    for (const [name, t] of Object.entries(r.indexScan)) rows.push(row(`index scan ${name}`, t));
+    for (const [name, t] of Object.entries(r.bruteForce)) rows.push(row(`brute-force matches() ${name}`, t));
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
     for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join("  "));
     console.log("");
   }
 
   const out = join(dirname(fileURLToPath(import.meta.url)), "results.json");
-  writeFileSync(out, `${JSON.stringify({ machine, date: new Date().toISOString(), parse, results }, null, 2)}\n`);
+  writeFileSync(
+    out,
+    `${JSON.stringify({ machine, loadAverageAtStart: load, date: new Date().toISOString(), parse, results }, null, 2)}\n`,
+  );
   console.log(`wrote ${out}`);
 }
 

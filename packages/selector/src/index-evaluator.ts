@@ -30,8 +30,11 @@ export interface IndexStorage {
   readonly arena: RecordArena;
   /** Record address per item slot (the array is replaced as the index grows, hence a function). */
   recordAddresses(): Int32Array;
-  /** Labels (key id → value id) per parent slot; undefined while a parent is not defined. */
-  readonly parentLabels: readonly (Map<number, number> | undefined)[];
+  /**
+   * Labels per parent slot as `[key, value, …]` sorted by key id (a parent has few labels: a
+   * short scan beats a map lookup); undefined while a parent is not defined.
+   */
+  readonly parentPairs: readonly (Int32Array | undefined)[];
   /** Per key id, how many parents define it: lookups skip the parents for keys none has. */
   readonly parentKeyCounts: readonly number[];
   /** Value strings by value id (a stable array, mutated in place). */
@@ -52,23 +55,31 @@ type Predicate = () => boolean;
 const TRUE: Predicate = () => true;
 const FALSE: Predicate = () => false;
 const SMALL_SET = 8;
+/** String tests run directly this many times before a query starts caching them per value id. */
+const MEMOIZE_AFTER = 1024;
 const NO_WORDS = new Int32Array(0);
 
 export class SlotEvaluator {
   private readonly storage: IndexStorage;
   // Stable arrays of the storage, held directly to save a property hop per lookup.
-  private readonly parentLabels: readonly (Map<number, number> | undefined)[];
+  private readonly parentPairs: readonly (Int32Array | undefined)[];
   private readonly parentKeyCounts: readonly number[];
   private readonly predicate: Predicate;
+  private readonly memoize: boolean;
   // The record being evaluated, set by `test`.
   private chunk: Int32Array = NO_WORDS;
   private labelsStart = 0;
   private labelsEnd = 0;
   private parentsEnd = 0;
 
-  constructor(storage: IndexStorage, node: SelectorNode, resolve: IdResolver) {
+  /**
+   * `memoize` caches string tests (`contains`, …) per value id. Only for evaluators used while the
+   * index does not change (queries): a released value id may come back as another string.
+   */
+  constructor(storage: IndexStorage, node: SelectorNode, resolve: IdResolver, memoize = false) {
+    this.memoize = memoize;
     this.storage = storage;
-    this.parentLabels = storage.parentLabels;
+    this.parentPairs = storage.parentPairs;
     this.parentKeyCounts = storage.parentKeyCounts;
     this.predicate = this.compile(node, resolve);
   }
@@ -97,10 +108,15 @@ export class SlotEvaluator {
       if (k > key) break;
     }
     if (!(this.parentKeyCounts[key]! > 0)) return MISSING;
-    const parents = this.parentLabels;
+    const parents = this.parentPairs;
     for (let i = this.labelsEnd, end = this.parentsEnd; i < end; i += PARENT_WORDS) {
-      const value = parents[chunk[i]!]?.get(key);
-      if (value !== undefined) return value;
+      const pairs = parents[chunk[i]!];
+      if (pairs === undefined) continue;
+      for (let j = 0; j < pairs.length; j += 2) {
+        const k = pairs[j]!;
+        if (k === key) return pairs[j + 1]!;
+        if (k > key) break;
+      }
     }
     return MISSING;
   }
@@ -150,9 +166,28 @@ export class SlotEvaluator {
             : node.kind === "startsWith"
               ? (v: string) => v.startsWith(text)
               : (v: string) => v.endsWith(text);
+        if (!this.memoize) {
+          return () => {
+            const value = this.lookup(key);
+            return value !== MISSING && test(names[value]!);
+          };
+        }
+        // 0 = not computed yet, 1 = true, 2 = false; sized to the value ids that exist now, and
+        // only allocated once a query proves large enough to pay for it.
+        let known: Uint8Array | undefined;
+        let calls = 0;
         return () => {
           const value = this.lookup(key);
-          return value !== MISSING && test(names[value]!);
+          if (value === MISSING) return false;
+          if (known === undefined) {
+            if (++calls < MEMOIZE_AFTER) return test(names[value]!);
+            known = new Uint8Array(names.length);
+          }
+          const cached = known[value];
+          if (cached !== 0) return cached === 1;
+          const result = test(names[value]!);
+          known[value] = result ? 1 : 2;
+          return result;
         };
       }
       case "not": {

@@ -121,6 +121,8 @@ export class LabelIndex {
   private readonly parentSlotById = new Map<string, number>();
   private readonly parentIds: (string | undefined)[] = [];
   private readonly parentLabels: (Map<number, number> | undefined)[] = [];
+  /** The same labels as sorted `[key, value, …]`, which evaluators read. */
+  private readonly parentPairs: (Int32Array | undefined)[] = [];
   /** Per key id, the number of defined parents that have the key. */
   private readonly parentKeyCounts: number[] = [];
   private readonly children: IntList[] = [];
@@ -144,7 +146,7 @@ export class LabelIndex {
     this.storage = {
       arena: this.arena,
       recordAddresses: () => this.addresses,
-      parentLabels: this.parentLabels,
+      parentPairs: this.parentPairs,
       parentKeyCounts: this.parentKeyCounts,
       valueNames: this.values.names,
     };
@@ -278,7 +280,7 @@ export class LabelIndex {
    */
   query(selector: SelectorInput, options?: LabelIndexQueryOptions): string[] {
     const sel = toSelector(selector);
-    const evaluator = new SlotEvaluator(this.storage, sel.root, this.lookupResolver);
+    const evaluator = new SlotEvaluator(this.storage, sel.root, this.lookupResolver, true);
     const out: string[] = [];
     this.forEachMatch(sel, evaluator, (slot) => {
       out.push(this.itemIds[slot]!);
@@ -290,7 +292,7 @@ export class LabelIndex {
   /** The number of matching items. */
   count(selector: SelectorInput): number {
     const sel = toSelector(selector);
-    const evaluator = new SlotEvaluator(this.storage, sel.root, this.lookupResolver);
+    const evaluator = new SlotEvaluator(this.storage, sel.root, this.lookupResolver, true);
     let n = 0;
     this.forEachMatch(sel, evaluator, () => {
       n++;
@@ -641,6 +643,7 @@ export class LabelIndex {
       this.parentSlotById.set(id, slot);
       this.parentIds[slot] = id;
       this.parentLabels[slot] = undefined;
+      this.parentPairs[slot] = undefined;
       this.children[slot] = new IntList(4);
     }
     return slot;
@@ -694,6 +697,7 @@ export class LabelIndex {
       addToSetMap(byValue, value, slot);
     }
     this.parentLabels[slot] = next;
+    this.parentPairs[slot] = next === undefined ? undefined : sortedPairs(next);
 
     const affected = this.nextWatchEpoch();
     const candidates: WatchState[] = [];
@@ -964,6 +968,16 @@ class IndexWatch implements LabelIndexWatch {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+function sortedPairs(labels: ReadonlyMap<number, number>): Int32Array {
+  const keys = [...labels.keys()].sort((a, b) => a - b);
+  const pairs = new Int32Array(keys.length * 2);
+  keys.forEach((key, i) => {
+    pairs[2 * i] = key;
+    pairs[2 * i + 1] = labels.get(key)!;
+  });
+  return pairs;
 }
 
 function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
