@@ -8,7 +8,7 @@ import type { KV } from "@nats-io/kv";
 import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { decodeConnectionConfig, encodeConnectionConfig } from "./codecs.js";
-import { ConflictError, DecodeError, TopologyError } from "./errors.js";
+import { ConflictError, DecodeError, TopologyError, UnavailableError } from "./errors.js";
 import type { BusMetrics } from "./metrics.js";
 import { defaultBusMetrics } from "./metrics.js";
 import { openReplay, type Replay } from "./replay.js";
@@ -190,8 +190,12 @@ export class ConnectionConfigStore {
   async list(datastoreType?: DatastoreType): Promise<StoredConnectionConfig[]> {
     const found = new Map<string, StoredConnectionConfig>();
     await using watch = await this.watch(datastoreType === undefined ? {} : { datastoreType });
+    let complete = false;
     for await (const change of watch) {
-      if (change.type === "snapshot-complete") break;
+      if (change.type === "snapshot-complete") {
+        complete = true;
+        break;
+      }
       if (change.type === "put") {
         found.set(connectionKey(change.config.datastoreType, change.config.cluster), {
           config: change.config,
@@ -199,6 +203,7 @@ export class ConnectionConfigStore {
         });
       }
     }
+    if (!complete) throw new UnavailableError("the connection-config listing ended before it was complete");
     return [...found.values()];
   }
 

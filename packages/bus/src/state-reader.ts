@@ -6,7 +6,7 @@ import type { JetStreamOptions, JsMsg } from "@nats-io/jetstream";
 import { JetStreamApiError, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { decodeClusterStatus, decodeResourceEvent } from "./codecs.js";
-import { DecodeError } from "./errors.js";
+import { DecodeError, UnavailableError } from "./errors.js";
 import type { BusMetrics } from "./metrics.js";
 import { defaultBusMetrics } from "./metrics.js";
 import { openReplay, type Replay } from "./replay.js";
@@ -220,8 +220,12 @@ export async function readClusterInventory(
     batch: options.batch ?? 5000,
   });
   const inventory: ClusterInventory = new Map();
+  let complete = false;
   for await (const item of replay) {
-    if (item.type === "synced") break;
+    if (item.type === "synced") {
+      complete = true;
+      break;
+    }
     let entry: InventoryEntry;
     try {
       if (headersOnly) {
@@ -249,6 +253,8 @@ export async function readClusterInventory(
     byId.set(entry.id, entry);
   }
   await replay.close();
+  // A partial inventory would make the connector delete what it merely did not get to read.
+  if (!complete) throw new UnavailableError(`the inventory of ${cluster} ended before reaching the stream's end`);
   return inventory;
 }
 
@@ -291,14 +297,19 @@ export async function purgeTombstones(
   });
   const doomed: number[] = [];
   let scanned = 0;
+  let complete = false;
   for await (const item of replay) {
-    if (item.type === "synced") break;
+    if (item.type === "synced") {
+      complete = true;
+      break;
+    }
     scanned++;
     if (item.msg.headers?.get(OP_HEADER) === "delete" && item.msg.time.getTime() < cutoffMs) {
       doomed.push(item.msg.seq);
     }
   }
   await replay.close();
+  if (!complete) throw new UnavailableError("the tombstone scan ended before reaching the stream's end");
   let purged = 0;
   for (const seq of doomed) {
     try {
