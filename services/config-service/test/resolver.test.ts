@@ -396,6 +396,60 @@ describe("resolveConnection: clusterAccessSecret", () => {
     expect(result.error).toContain("spec.clusterAccessSecret: Secret calico-system/bad-access: data.etcdEndpoints:");
   });
 
+  const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  const kubeconfigText = "apiVersion: v1\nclusters:\n- name: c\n  cluster: {server: 'https://k:6443'}\n";
+  it.each([
+    ["no datastoreType", { etcdEndpoints: "https://a:2379" }, "datastoreType"],
+    ["an unknown datastoreType", { datastoreType: "consul" }, "datastoreType"],
+    ["etcdv3 without etcdEndpoints", { datastoreType: "etcdv3" }, "etcdEndpoints"],
+    ["a bad etcd endpoint", { datastoreType: "etcdv3", etcdEndpoints: "a:2379" }, "etcdEndpoints"],
+    [
+      "a path-style key",
+      { datastoreType: "etcdv3", etcdEndpoints: "https://a:2379", etcdCertFile: "/c.pem" },
+      "etcdCertFile",
+    ],
+    [
+      "a misspelled key",
+      { datastoreType: "etcdv3", etcdEndpoints: "https://a:2379", etcdpassword: "x" },
+      "etcdpassword",
+    ],
+    ["a Kubernetes key", { datastoreType: "kubernetes", kubeconfig: kubeconfigText, k8sAPIToken: "t" }, "k8sAPIToken"],
+    ["kubernetes without kubeconfig", { datastoreType: "kubernetes" }, "kubeconfig"],
+    ["a kubeconfig path", { datastoreType: "kubernetes", kubeconfig: "/root/.kube/config" }, "kubeconfig"],
+    [
+      "an etcd key on kubernetes",
+      { datastoreType: "kubernetes", kubeconfig: kubeconfigText, etcdUsername: "u" },
+      "etcdUsername",
+    ],
+    [
+      "a key that is not PEM",
+      { datastoreType: "etcdv3", etcdEndpoints: "https://a:2379", etcdCert: pem, etcdKey: "nope" },
+      "etcdKey",
+    ],
+    [
+      "a certificate without its key",
+      { datastoreType: "etcdv3", etcdEndpoints: "https://a:2379", etcdCert: pem },
+      "etcdCert",
+    ],
+    [
+      "a kubeconfig on etcdv3",
+      { datastoreType: "etcdv3", etcdEndpoints: "https://a:2379", kubeconfig: kubeconfigText },
+      "kubeconfig",
+    ],
+  ])("names the Secret's data key for %s", async (_what, data, field) => {
+    const name = `rule-${Math.random().toString(36).slice(2, 10)}`;
+    server.create(SECRETS, {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name, namespace: "calico-system" },
+      data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])),
+    });
+    const result = await resolveConnection(rcc(ref(name)), { secrets });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.error).toContain(`spec.clusterAccessSecret: Secret calico-system/${name}: data.${field}: `);
+  });
+
   it("names clusterAccessSecret with the API server's reason when reading is forbidden", async () => {
     const user = server.addTokenUser("no-secrets");
     const forbidden = createKubeSecretSource({

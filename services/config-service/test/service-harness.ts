@@ -11,6 +11,7 @@ import {
   type SealingKeyPair,
 } from "@fedview/bus";
 import type { NatsServer } from "@fedview/testkit";
+import type { Delay } from "../src/backoff.js";
 import type { ConfigServiceConfig } from "../src/config.js";
 import { type ConfigService, createConfigService } from "../src/service.js";
 import { capturingLogger } from "./helpers.js";
@@ -55,7 +56,7 @@ export interface RunningService extends AsyncDisposable {
   lines: string[];
 }
 
-export async function runService(config: ConfigServiceConfig, delay?: () => Promise<void>): Promise<RunningService> {
+export async function runService(config: ConfigServiceConfig, delay?: Delay): Promise<RunningService> {
   const { logger, lines } = capturingLogger();
   const service = createConfigService(config, { logger, ...(delay ? { delay } : {}) });
   try {

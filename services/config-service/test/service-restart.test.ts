@@ -1,6 +1,7 @@
 import { type ClusterStatusMessage, connectBus, subscribeClusterStatus } from "@fedview/bus";
 import { startEtcd, startNats, waitFor } from "@fedview/testkit";
 import { describe, expect, it } from "vitest";
+import { realDelay } from "../src/backoff.js";
 import type { ApplyResponse } from "../src/handlers/apply.js";
 import { collect } from "./helpers.js";
 import { callConfig, createKeys, runService, serviceConfig, watchConnections } from "./service-harness.js";
@@ -71,5 +72,40 @@ describe("config service restart", () => {
     expect(edited?.config.generation).toBeGreaterThan(before.get("edited")?.config.generation ?? Infinity);
     expect(edited?.config.spec["etcdEndpoints"]).toEqual(["https://10.1.0.33:2379"]);
     expect(statuses.filter((s) => s.cluster === "broken")).toEqual([]);
+  });
+
+  it("keeps retrying while NATS is away, reports it, and publishes what changed meanwhile once it is back", async () => {
+    await using etcd = await startEtcd();
+    await using nats = await startNats();
+    const keys = createKeys();
+    const config = serviceConfig(nats, keys, { datastoreType: "etcdv3", etcd: { endpoints: etcd.endpoints } });
+    // Real waits, but short, so the retries come quickly.
+    await using running = await runService(config, (ms, signal) => realDelay(Math.min(ms, 100), signal));
+    const url = running.service.status().httpUrl;
+
+    await nats.stop();
+    await waitFor(() => !running.service.status().natsConnected, { message: "the service to notice NATS is gone" });
+    const notReady = await fetch(`${url}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(((await notReady.json()) as { reasons: string[] }).reasons).toContain("not connected to NATS");
+
+    await etcd.etcdctl(
+      "put",
+      `${KEY_PREFIX}during`,
+      JSON.stringify(rcc("during", { datastoreType: "etcdv3", etcdEndpoints: "https://10.2.0.1:2379" })),
+    );
+    await waitFor(
+      () => (running.service.status().reconciler?.clusters.find((c) => c.name === "during")?.failures ?? 0) > 0,
+      { message: "a failed publish to be recorded" },
+    );
+
+    for (const node of nats.nodes) await node.start();
+    await waitFor(() => running.service.status().ready, { message: "the service to be ready again" });
+    await using view = await watchConnections(nats, keys);
+    const config2 = await waitFor(() => view.latest("during"), { message: "the config published after the outage" });
+    expect(config2).toMatchObject({ status: "valid", spec: { etcdEndpoints: ["https://10.2.0.1:2379"] } });
+    expect(
+      running.service.status().reconciler?.clusters.find((c) => c.name === "during")?.lastFailure?.message,
+    ).toEqual(expect.any(String));
   });
 });
