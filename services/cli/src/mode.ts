@@ -2,6 +2,8 @@
  * Mode selection: NATS when `--nats` or `FEDVIEW_NATS_URL` is set, in-process otherwise. In-process
  * queries wait for the pipeline to settle (bounded by `--sync-timeout`) before they answer.
  */
+import { LOCAL_CLUSTER } from "@fedview/model";
+import type { ClusterStatusRow } from "@fedview/query-service";
 import { type Logger, pino } from "pino";
 import { describeDatastore, loadDatastoreConfig } from "./calico-config.js";
 import { type BackendRequest, type CommandContext, natsUrl } from "./context.js";
@@ -45,7 +47,22 @@ export function pipelineBackend(pipeline: Pipeline, settle: () => Promise<void>)
     },
     status: async (wait = true) => {
       if (wait) await pipeline.settled;
-      return inner.status();
+      const answer = await inner.status();
+      // A cluster that has not reported yet is connecting, as a new RCC starts out.
+      const known = new Set(answer.result.map((row) => row.cluster));
+      const pending: ClusterStatusRow[] = pipeline.clusters
+        .filter((cluster) => !known.has(cluster))
+        .map((cluster) => ({
+          cluster,
+          local: cluster === LOCAL_CLUSTER,
+          status: "Connecting",
+          workloadEndpoints: 0,
+          hostEndpoints: 0,
+          profiles: 0,
+          policies: 0,
+          stale: false,
+        }));
+      return { ...answer, result: [...answer.result, ...pending] };
     },
     watch: async (selector, signal) => {
       await settle();
