@@ -47,11 +47,3 @@ export class DatastoreError extends Error {
     super(message, options);
   }
 }
-
-/** A document given to `apply` cannot be parsed (bad YAML/JSON, too large, too many aliases). */
-export class DocumentParseError extends Error {
-  override readonly name = "DocumentParseError";
-  constructor(message: string, options?: ConfigServiceErrorOptions) {
-    super(message, options);
-  }
-}

@@ -17,13 +17,7 @@ export type {
 } from "./connection-publisher.js";
 export { createConnectionPublisher } from "./connection-publisher.js";
 export type { ConfigServiceErrorOptions } from "./errors.js";
-export {
-  ConfigurationError,
-  DatastoreError,
-  DocumentParseError,
-  RccConflictError,
-  RccNotFoundError,
-} from "./errors.js";
+export { ConfigurationError, DatastoreError, RccConflictError, RccNotFoundError } from "./errors.js";
 export type { EtcdRccStoreOptions } from "./etcd-rcc-store.js";
 export { createEtcdRccStore, etcdClientOptions } from "./etcd-rcc-store.js";
 export type { FileFingerprint, FileWatcher, FileWatcherOptions } from "./file-watcher.js";
