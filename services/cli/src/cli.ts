@@ -40,8 +40,10 @@ Modes:
 
 Environment:
   FEDVIEW_NATS_URL                  query service bus (same as --nats), e.g. nats://127.0.0.1:4222
-  FEDVIEW_NATS_CREDS, FEDVIEW_NATS_TOKEN, FEDVIEW_NATS_USER / FEDVIEW_NATS_PASSWORD,
-  FEDVIEW_NATS_CA_FILE              bus credentials and CA
+  FEDVIEW_NATS_CREDS_FILE, FEDVIEW_NATS_NKEY_SEED_FILE, FEDVIEW_NATS_TOKEN,
+  FEDVIEW_NATS_USER / FEDVIEW_NATS_PASSWORD,
+  FEDVIEW_NATS_TLS_CA_FILE, FEDVIEW_NATS_TLS_CERT_FILE, FEDVIEW_NATS_TLS_KEY_FILE
+                                    bus credentials and TLS, as the fedview services read them
   DATASTORE_TYPE                    etcdv3 (default) or kubernetes
   ETCD_ENDPOINTS                    e.g. http://127.0.0.1:2379 (comma-separated)
   ETCD_USERNAME, ETCD_PASSWORD, ETCD_KEY_FILE, ETCD_CERT_FILE, ETCD_CA_CERT_FILE

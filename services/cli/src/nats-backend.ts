@@ -28,13 +28,20 @@ export function natsConnectOptions(url: string, env: CliIo["env"]): BusConnectOp
     reconnect: { enabled: false },
     connectTimeoutMs: 5_000,
   };
-  if (env["FEDVIEW_NATS_CREDS"]) options.credentialsFile = env["FEDVIEW_NATS_CREDS"];
+  // The same variables the fedview services read.
+  if (env["FEDVIEW_NATS_CREDS_FILE"]) options.credentialsFile = env["FEDVIEW_NATS_CREDS_FILE"];
+  if (env["FEDVIEW_NATS_NKEY_SEED_FILE"]) options.nkeySeedFile = env["FEDVIEW_NATS_NKEY_SEED_FILE"];
   if (env["FEDVIEW_NATS_TOKEN"]) options.token = env["FEDVIEW_NATS_TOKEN"];
   if (env["FEDVIEW_NATS_USER"]) {
     options.user = env["FEDVIEW_NATS_USER"];
     if (env["FEDVIEW_NATS_PASSWORD"] !== undefined) options.password = env["FEDVIEW_NATS_PASSWORD"];
   }
-  if (env["FEDVIEW_NATS_CA_FILE"]) options.tls = { caFile: env["FEDVIEW_NATS_CA_FILE"] };
+  const tls = {
+    ...(env["FEDVIEW_NATS_TLS_CA_FILE"] ? { caFile: env["FEDVIEW_NATS_TLS_CA_FILE"] } : {}),
+    ...(env["FEDVIEW_NATS_TLS_CERT_FILE"] ? { certFile: env["FEDVIEW_NATS_TLS_CERT_FILE"] } : {}),
+    ...(env["FEDVIEW_NATS_TLS_KEY_FILE"] ? { keyFile: env["FEDVIEW_NATS_TLS_KEY_FILE"] } : {}),
+  };
+  if (Object.keys(tls).length > 0) options.tls = tls;
   return options;
 }
 
