@@ -46,6 +46,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       return;
     }
     if (path === "/metrics") {
+      // Readiness is computed on demand; asking here keeps its gauge current for every scrape.
+      options.readiness();
       options.registry.metrics().then(
         (text) => res.writeHead(200, { "content-type": options.registry.contentType }).end(text),
         (error: unknown) => res.writeHead(500, { "content-type": "text/plain" }).end(`${(error as Error).message}\n`),

@@ -242,7 +242,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         const retryMs = w.backoff.next();
         logger.warn(
           { cluster: w.name, err: error, retryMs },
-          "cannot publish the connection config (is NATS reachable?); retrying",
+          "cannot resolve and publish the connection config; retrying (check that NATS is reachable)",
         );
         w.dirty = true;
         for (const t of triggers) w.triggers.add(t);

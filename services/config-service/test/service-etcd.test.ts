@@ -311,5 +311,6 @@ describe("config service on an etcd v3 datastore", () => {
     expect(metrics).toMatch(/fedview_config_publishes_total\{outcome="published"\} [1-9]/);
     expect(metrics).toMatch(/fedview_config_rpc_requests_total\{endpoint="apply",code="200"\} [1-9]/);
     expect(metrics).toContain('fedview_config_rccs{state="valid"}');
+    expect(metrics).toMatch(/^fedview_config_ready 1$/m);
   });
 });
