@@ -11,12 +11,20 @@ import type { SelectorNode } from "./types.js";
 export const MISSING = -1;
 
 /**
- * Item record layout (int32 words): `[labelCount, parentCount, slot, (key, value,
+ * Item record layout (int32 words): `[labelCount, parentCount, slot, keyMask, (key, value,
  * postingPosition) × labelCount sorted by key id, (parentSlot, childPosition) × parentCount in
  * inheritance order]`. The slot lets a scan walk the arena in memory order: a record is live when
- * its slot's address points back at it.
+ * its slot's address points back at it. `keyMask` has bit `key % 32` set for each own key, so
+ * looking up a key the item lacks (`!has(x)`, inherited keys) usually skips the own labels.
  */
-export const RECORD_HEADER = 3;
+export const RECORD_HEADER = 4;
+
+/** The `keyMask` of a set of own key ids. */
+export function keyMask(keys: Iterable<number>): number {
+  let mask = 0;
+  for (const key of keys) mask |= 1 << (key & 31);
+  return mask;
+}
 export const LABEL_WORDS = 3;
 export const PARENT_WORDS = 2;
 
@@ -68,6 +76,7 @@ export class SlotEvaluator {
   private readonly memoize: boolean;
   // The record being evaluated, set by `test`.
   private chunk: Int32Array = NO_WORDS;
+  private ownKeys = 0;
   private labelsStart = 0;
   private labelsEnd = 0;
   private parentsEnd = 0;
@@ -93,6 +102,7 @@ export class SlotEvaluator {
   /** True if the record at `offset` of `chunk` matches. */
   testRecord(chunk: Int32Array, offset: number): boolean {
     this.chunk = chunk;
+    this.ownKeys = chunk[offset + 3]!;
     this.labelsStart = offset + RECORD_HEADER;
     this.labelsEnd = this.labelsStart + LABEL_WORDS * chunk[offset]!;
     this.parentsEnd = this.labelsEnd + PARENT_WORDS * chunk[offset + 1]!;
@@ -102,10 +112,12 @@ export class SlotEvaluator {
   /** The value id of `key` on the current item, own labels first, then parents in order. */
   private lookup(key: number): number {
     const chunk = this.chunk;
-    for (let i = this.labelsStart, end = this.labelsEnd; i < end; i += LABEL_WORDS) {
-      const k = chunk[i]!;
-      if (k === key) return chunk[i + 1]!;
-      if (k > key) break;
+    if ((this.ownKeys & (1 << (key & 31))) !== 0) {
+      for (let i = this.labelsStart, end = this.labelsEnd; i < end; i += LABEL_WORDS) {
+        const k = chunk[i]!;
+        if (k === key) return chunk[i + 1]!;
+        if (k > key) break;
+      }
     }
     if (!(this.parentKeyCounts[key]! > 0)) return MISSING;
     const parents = this.parentPairs;

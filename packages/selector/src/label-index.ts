@@ -25,6 +25,7 @@ import { isLabelMap } from "./evaluate.js";
 import {
   type IdResolver,
   type IndexStorage,
+  keyMask,
   LABEL_WORDS,
   PARENT_WORDS,
   RECORD_HEADER,
@@ -399,14 +400,17 @@ export class LabelIndex {
     chunk[offset] = labelCount;
     chunk[offset + 1] = parents.length;
     chunk[offset + 2] = slot;
+    let mask = 0;
     let w = offset + RECORD_HEADER;
     for (let i = 0; i < pairs.length; i += 2, w += LABEL_WORDS) {
       const key = pairs[i]!;
+      mask |= 1 << (key & 31);
       const value = pairs[i + 1]!;
       chunk[w] = key;
       chunk[w + 1] = value;
       chunk[w + 2] = this.addPosting(key, value, slot);
     }
+    chunk[offset + 3] = mask;
     for (const parent of parents) {
       chunk[w] = parent;
       chunk[w + 1] = this.children[parent]!.push(slot);
@@ -469,6 +473,7 @@ export class LabelIndex {
     chunk[offset] = labelCount;
     chunk[offset + 1] = parents.length;
     chunk[offset + 2] = slot;
+    chunk[offset + 3] = keyMask(pairs.filter((_, i) => i % 2 === 0));
     let w = offset + RECORD_HEADER;
     for (let k = 0; k < labelCount; k++, w += LABEL_WORDS) {
       chunk[w] = pairs[2 * k]!;
