@@ -28,7 +28,6 @@ export { createMemoryPublisher } from "./memory-publisher.js";
 export type { ConnectorMetrics, ConnectorMetricsOptions } from "./metrics.js";
 export { createConnectorMetrics } from "./metrics.js";
 export { Semaphore } from "./semaphore.js";
-export { CLUSTER_STATUS_GAUGE_VALUES } from "./status.js";
 export type {
   BackoffOptions,
   Clock,

@@ -1,5 +1,5 @@
+import { REMOTE_CLUSTER_STATUS_METRIC_VALUE } from "@fedview/model";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
-import { CLUSTER_STATUS_GAUGE_VALUES } from "./status.js";
 import type { ClusterStatusValue } from "./types.js";
 
 /**
@@ -112,7 +112,7 @@ export function createConnectorMetrics(registry: Registry, options: ConnectorMet
 
   return {
     setStatus(cluster, value) {
-      status.set({ remote_cluster_name: cluster, ...constLabels }, CLUSTER_STATUS_GAUGE_VALUES[value]);
+      status.set({ remote_cluster_name: cluster, ...constLabels }, REMOTE_CLUSTER_STATUS_METRIC_VALUE[value]);
     },
     setResources(cluster, counts) {
       const known = kinds.get(cluster) ?? new Set<string>();

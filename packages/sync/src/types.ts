@@ -2,6 +2,7 @@
  * Types of `@fedview/sync`: the `ClusterSource` contract every connector implements, the
  * publisher port `ClusterSync` writes through, and the status and option shapes.
  */
+import type { RemoteClusterStatus } from "@fedview/model";
 
 /**
  * One resource as a source reports it, already converted to the federated model.
@@ -141,14 +142,8 @@ export interface ClusterConnection {
 /** Builds a `ClusterSource` for one cluster; may throw for connection material that cannot work. */
 export type ClusterSourceFactory = (connection: ClusterConnection) => ClusterSource | Promise<ClusterSource>;
 
-/** Calico's remote cluster status values. */
-export type ClusterStatusValue =
-  | "Connecting"
-  | "ConnectionFailed"
-  | "ResyncInProgress"
-  | "InSync"
-  | "ConfigChangeRestartRequired"
-  | "ConfigIncomplete";
+/** Calico's remote cluster status values (`@fedview/model`'s `RemoteClusterStatus`). */
+export type ClusterStatusValue = RemoteClusterStatus;
 
 /** A cluster's status as `ClusterSync` publishes it on the bus and returns it from `status()`. */
 export interface ClusterStatusReport {
