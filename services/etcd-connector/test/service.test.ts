@@ -220,6 +220,59 @@ describe("etcd connector service on real etcd and NATS", () => {
     await stack.configs.delete("etcdv3", cluster);
   });
 
+  it("a liveness check finds an etcd that stopped answering, drops that client, and a new one resumes", async () => {
+    await using own = await startEtcd();
+    const w = await CalicoWriter.connect(own);
+    const cluster = uniqueName("c");
+    const ns = uniqueName("ns");
+    await w.put(wep(ns, "a"));
+    await stack.putConfig(cluster, 1, await materialOf(own));
+    await using service = await stack.startService({
+      FEDVIEW_LIVENESS_INTERVAL_MS: "300",
+      FEDVIEW_LIVENESS_TIMEOUT_MS: "1000",
+      FEDVIEW_ETCD_REQUEST_TIMEOUT_MS: "1000",
+    });
+    await waitFor(() => clusterStatus(service, cluster)?.status?.status === "InSync");
+    const relists = clusterStatus(service, cluster)?.stats?.relists ?? 0;
+    // Frozen, not dead: connections stay open, the watch just goes silent.
+    process.kill(own.process.pid!, "SIGSTOP");
+    try {
+      await waitFor(() => clusterStatus(service, cluster)?.status?.status === "ConnectionFailed", {
+        message: "the liveness check to fail",
+      });
+      expect(clusterStatus(service, cluster)?.status?.error).toMatch(/^liveness check failed: /);
+      expect(clusterStatus(service, cluster)?.status?.stale).toBe(true);
+    } finally {
+      process.kill(own.process.pid!, "SIGCONT");
+    }
+    await waitFor(() => clusterStatus(service, cluster)?.status?.status === "InSync", { message: "InSync again" });
+    expect(clusterStatus(service, cluster)?.stats?.relists).toBeGreaterThan(relists);
+    await w.put(wep(ns, "b"));
+    w.close();
+    await waitFor(async () =>
+      (await readState(stack.nc, cluster)).resources.has(`WorkloadEndpoint ${ns}/node1-k8s-b-eth0`),
+    );
+    await stack.configs.delete("etcdv3", cluster);
+  });
+
+  it("serves the local cluster: no prefixes, and its policies too", async () => {
+    const ns = uniqueName("ns");
+    await writer.put(wep(ns, "a"));
+    await writer.put(networkPolicy(ns, `${ns}-np`));
+    await stack.putConfig("_local", 1, await materialOf(etcd));
+    await using service = await stack.startService();
+    await waitFor(() => clusterStatus(service, "_local")?.status?.status === "InSync");
+    const { resources } = await readState(stack.nc, "_local");
+    const endpoint = resources.get(`WorkloadEndpoint ${ns}/node1-k8s-a-eth0`);
+    expect(endpoint?.op === "upsert" && endpoint.resource.spec).toMatchObject({
+      node: "node1",
+      profiles: [`kns.${ns}`],
+    });
+    expect(resources.has(`NetworkPolicy ${ns}/default.${ns}-np`)).toBe(true);
+    await stack.configs.delete("etcdv3", "_local");
+    await waitFor(async () => (await readState(stack.nc, "_local")).status?.op === "delete");
+  });
+
   it("config rotation to a new client certificate swaps without a gap: no deletes, generation 2", async () => {
     await using tls = await startEtcd({ tls: true });
     const w = await CalicoWriter.connect(tls);
