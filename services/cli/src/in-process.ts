@@ -19,10 +19,16 @@ import {
   createMemoryPublisher,
   type PublishedEvent,
 } from "@fedview/sync";
-import type { Logger } from "pino";
+import { type Logger, pino } from "pino";
 import { type DatastoreConfig, describeDatastore } from "./calico-config.js";
 import { BackendError } from "./errors.js";
 import { type LocalStores, localConnection, openLocalStores } from "./local-datastore.js";
+import type { CliIo } from "./types.js";
+
+/** A pino logger on the CLI's stderr: debug with `-d`, silent otherwise. */
+export function cliLogger(io: CliIo, debug: boolean): Logger {
+  return pino({ level: debug ? "debug" : "silent", base: null }, { write: (line: string) => io.stderr.write(line) });
+}
 
 /** Source factories per datastore type; Kubernetes joins when `@fedview/k8s-connector` exists. */
 export type SourceFactories = Partial<Record<string, ClusterSourceFactory>>;

@@ -24,7 +24,6 @@ export {
   WaitTimeoutError,
 } from "./errors.js";
 export type { Pipeline, PipelineOptions, SourceFactories } from "./in-process.js";
-export { startPipeline } from "./in-process.js";
 export { openBackend, openInProcessBackend } from "./mode.js";
 export { natsConnectOptions, openNatsBackend } from "./nats-backend.js";
 export type { RccClient } from "./rcc-client.js";

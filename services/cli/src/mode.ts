@@ -4,18 +4,12 @@
  */
 import { LOCAL_CLUSTER } from "@fedview/model";
 import type { ClusterStatusRow } from "@fedview/query-service";
-import { type Logger, pino } from "pino";
 import { describeDatastore, loadDatastoreConfig } from "./calico-config.js";
 import { type BackendRequest, type CommandContext, natsUrl } from "./context.js";
-import { type Pipeline, type SourceFactories, settleLocal, startPipeline } from "./in-process.js";
+import type { Pipeline, SourceFactories } from "./in-process.js";
 import { openNatsBackend } from "./nats-backend.js";
 import type { CliIo, QueryBackend } from "./types.js";
 import { createViewBackend } from "./view-backend.js";
-
-/** A pino logger on the CLI's stderr: debug with `-d`, silent otherwise. */
-export function cliLogger(io: CliIo, debug: boolean): Logger {
-  return pino({ level: debug ? "debug" : "silent", base: null }, { write: (line: string) => io.stderr.write(line) });
-}
 
 /** Options of `openInProcessBackend` besides the command's request. */
 export interface InProcessBackendOptions {
@@ -80,6 +74,9 @@ export async function openInProcessBackend(
 ): Promise<QueryBackend> {
   const { globals } = request;
   const datastore = await loadDatastoreConfig(globals.config, ctx.io.env, ctx.io.cwd);
+  // Loaded on demand: the datastore clients (Kubernetes' above all) take seconds to import, which
+  // `version`, `--help` and NATS mode should not pay.
+  const { cliLogger, settleLocal, startPipeline } = await import("./in-process.js");
   ctx.debug(`in-process mode: local datastore ${describeDatastore(datastore)} (from ${datastore.origin})`);
   const pipeline = await startPipeline({
     datastore,
