@@ -385,6 +385,8 @@ export class ConnectorRuntime implements AsyncDisposable {
           this.#syncs.delete(cluster);
           this.#ownedChanged();
           await sync.stop();
+          // The new owner reports it from now on; two replicas must not both export its series.
+          this.#o.metrics?.removeCluster(cluster);
           await this.#leases?.release(cluster);
         });
         // Want it again later, for failover; by then another replica holds it.
@@ -441,6 +443,7 @@ export class ConnectorRuntime implements AsyncDisposable {
       this.#syncs.delete(cluster);
       this.#ownedChanged();
       await sync.stop();
+      this.#o.metrics?.removeCluster(cluster);
     });
   }
 

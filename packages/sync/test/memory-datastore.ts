@@ -35,6 +35,7 @@ export class MemoryDatastore {
   activeWatches = 0;
   readonly #watchers = new Set<() => void>();
   readonly #breakers = new Set<(err: Error) => void>();
+  readonly #replays = new Set<(changes: SourceChange[]) => void>();
 
   constructor(origin = "mem-1") {
     this.origin = origin;
@@ -73,6 +74,13 @@ export class MemoryDatastore {
 
   compact(): void {
     this.compactedAt = this.revision;
+  }
+
+  /** Makes every open watch deliver the last `n` changes again (as a client resuming too early does). */
+  replayRecent(n: number): void {
+    const again = this.history.slice(-n).map((e) => e.change);
+    if (again.length === 0) return;
+    for (const r of this.#replays) r(again);
   }
 
   /** Makes every open watch throw `err`. */
@@ -127,14 +135,25 @@ export class MemoryDatastore {
       broken = err;
       wake();
     };
+    const replayed: SourceChange[][] = [];
+    const replay = (changes: SourceChange[]) => {
+      replayed.push(changes);
+      wake();
+    };
     this.#watchers.add(notify);
     this.#breakers.add(breaker);
+    this.#replays.add(replay);
     signal.addEventListener("abort", notify, { once: true });
     let next = after;
     try {
       for (;;) {
         if (signal.aborted) return;
         if (broken) throw broken;
+        const again = replayed.shift();
+        if (again) {
+          yield again;
+          continue;
+        }
         const batch = this.history.filter((e) => e.revision > next).map((e) => e.change);
         if (batch.length > 0) {
           next = this.revision;
@@ -149,6 +168,7 @@ export class MemoryDatastore {
       this.activeWatches--;
       this.#watchers.delete(notify);
       this.#breakers.delete(breaker);
+      this.#replays.delete(replay);
       signal.removeEventListener("abort", notify);
     }
   }
