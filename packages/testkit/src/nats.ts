@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTlsMaterial, type TlsMaterial } from "./certs.js";
@@ -31,6 +31,16 @@ export interface StartNatsOptions {
   users?: NatsUser[];
   /** Extra nats-server configuration appended to each node's file. */
   extraConfig?: string;
+  /**
+   * Keep the server's files (configuration, JetStream store, log, the ports it listens on) in this
+   * directory instead of a temp dir, and leave them there on dispose: a later `startNats({ dir })` comes
+   * back on the same data and the same ports. TLS material is still generated per start.
+   */
+  dir?: string;
+  /** Client port of the (single) node; default the one remembered in `dir`, else a free one. */
+  port?: number;
+  /** Monitoring (HTTP) port of the (single) node; default the one remembered in `dir`, else a free one. */
+  monitorPort?: number;
 }
 
 /** One nats-server process of a (possibly single-node) cluster. */
@@ -46,7 +56,10 @@ export interface NatsNode {
   restart(): Promise<void>;
 }
 
-/** A running nats-server (or cluster). Dispose with `await using` to stop it and remove its files. */
+/**
+ * A running nats-server (or cluster). Dispose with `await using` to stop it and remove its files (with
+ * `dir`, the files stay).
+ */
 export interface NatsServer extends AsyncDisposable {
   /** The first node's client URL, e.g. `nats://127.0.0.1:4222` (`tls://…` with TLS). */
   url: string;
@@ -55,6 +68,8 @@ export interface NatsServer extends AsyncDisposable {
   nodes: NatsNode[];
   /** Present when started with `tls`. */
   tls?: TlsMaterial;
+  /** Where the server's files are: `dir` when given, else its temp dir. */
+  dir: string;
   /** Stops every node (data kept). */
   stop(): Promise<void>;
   /** Restarts every node with the same ports and store dirs. */
@@ -86,30 +101,91 @@ async function healthy(monitorUrl: string, jetstream: boolean): Promise<boolean>
 }
 
 /**
- * Starts the real `nats-server` binary on free loopback ports with its own temp dir, waits until it
- * answers its health check, and returns its URLs. Retries with fresh ports if one was taken meanwhile.
+ * Starts the real `nats-server` binary on free loopback ports with its own temp dir (or `dir`), waits until
+ * it answers its health check, and returns its URLs. Retries with fresh ports if one was taken meanwhile;
+ * fixed or remembered ports are not changed: a clash fails with the ports named.
  */
 export async function startNats(options: StartNatsOptions = {}): Promise<NatsServer> {
+  const size = Math.max(1, options.cluster ?? 1);
+  if (size > 1 && (options.port !== undefined || options.monitorPort !== undefined)) {
+    throw new TestServerError("port and monitorPort fix the ports of a single node; a cluster picks its own");
+  }
+  const remembered = options.dir === undefined ? undefined : await readRemembered(options.dir, size);
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await startNatsOnce(options);
+      return await startNatsOnce(options, size, remembered);
     } catch (err) {
       lastError = err;
       if (!(err instanceof TestServerError) || !/address already in use|bind/i.test(err.message)) throw err;
+      // Fixed or remembered ports stay taken however often we try: say which and stop.
+      if (remembered !== undefined || options.port !== undefined || options.monitorPort !== undefined) {
+        const forget = options.dir === undefined ? "" : ` or delete ${join(options.dir, PORTS_FILE)} to pick new ones`;
+        throw new TestServerError(
+          `nats-server cannot listen on its fixed ports (${describePorts(options, remembered)}): another process holds one; stop it${forget}`,
+          { cause: err },
+        );
+      }
     }
   }
   throw lastError;
 }
 
-async function startNatsOnce(options: StartNatsOptions): Promise<NatsServer> {
+/** The file in `dir` that remembers a server's ports and cluster name. */
+const PORTS_FILE = "ports.json";
+
+/** Ports and cluster name of a server kept in a `dir`, so that a restart reuses them. */
+interface RememberedNats {
+  clusterName: string;
+  nodes: { client: number; monitor: number; route: number }[];
+}
+
+async function readRemembered(dir: string, size: number): Promise<RememberedNats | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, PORTS_FILE), "utf8");
+  } catch {
+    return undefined;
+  }
+  const parsed = JSON.parse(text) as Partial<RememberedNats>;
+  const nodes = Array.isArray(parsed.nodes) ? parsed.nodes : [];
+  const valid = nodes.every((n) => [n.client, n.monitor, n.route].every((p) => Number.isInteger(p) && p > 0));
+  if (typeof parsed.clusterName !== "string" || nodes.length !== size || !valid) {
+    throw new TestServerError(
+      `${join(dir, PORTS_FILE)} does not describe a ${size}-node server; delete it to pick new ports`,
+    );
+  }
+  return { clusterName: parsed.clusterName, nodes };
+}
+
+function describePorts(options: StartNatsOptions, remembered: RememberedNats | undefined): string {
+  const first = remembered?.nodes[0];
+  const client = options.port ?? first?.client;
+  const monitor = options.monitorPort ?? first?.monitor;
+  return [client && `client ${client}`, monitor && `monitor ${monitor}`].filter(Boolean).join(", ");
+}
+
+async function startNatsOnce(
+  options: StartNatsOptions,
+  size: number,
+  remembered: RememberedNats | undefined,
+): Promise<NatsServer> {
   const jetstream = options.jetstream ?? true;
-  const size = Math.max(1, options.cluster ?? 1);
-  const dir = await mkdtemp(join(tmpdir(), "fedview-nats-"));
+  const kept = options.dir !== undefined;
+  const dir = options.dir ?? (await mkdtemp(join(tmpdir(), "fedview-nats-")));
+  if (kept) await mkdir(dir, { recursive: true });
   const tls = options.tls ? await createTlsMaterial("nats-client") : undefined;
   const verifyClients = typeof options.tls === "object" && options.tls.verifyClients === true;
-  const ports = await freePorts(size * 3);
-  const clusterName = `fv${process.pid}`;
+  const fresh = await freePorts(size * 3);
+  const ports = fresh.map((port, idx) => {
+    const node = remembered?.nodes[Math.floor(idx / 3)];
+    const which = idx % 3;
+    if (idx === 0 && options.port !== undefined) return options.port;
+    if (idx === 1 && options.monitorPort !== undefined) return options.monitorPort;
+    if (node === undefined) return port;
+    return which === 0 ? node.client : which === 1 ? node.monitor : node.route;
+  });
+  const clusterName = remembered?.clusterName ?? `fv${process.pid}`;
 
   const nodes: NatsNode[] = [];
   for (let i = 0; i < size; i++) {
@@ -174,8 +250,16 @@ async function startNatsOnce(options: StartNatsOptions): Promise<NatsServer> {
     if (size > 1 && jetstream) await waitForClusterJetStream(nodes);
   } catch (err) {
     await Promise.all(nodes.map((n) => n.kill()));
-    await rm(dir, { recursive: true, force: true });
+    if (!kept) await rm(dir, { recursive: true, force: true });
+    if (tls) await rm(tls.authority.dir, { recursive: true, force: true });
     throw err;
+  }
+  if (kept) {
+    const record: RememberedNats = {
+      clusterName,
+      nodes: nodes.map((_, i) => ({ client: ports[i * 3]!, monitor: ports[i * 3 + 1]!, route: ports[i * 3 + 2]! })),
+    };
+    await writeFile(join(dir, PORTS_FILE), `${JSON.stringify(record, null, 2)}\n`);
   }
 
   const stopAll = async () => {
@@ -186,6 +270,7 @@ async function startNatsOnce(options: StartNatsOptions): Promise<NatsServer> {
     urls: nodes.map((n) => n.url),
     nodes,
     ...(tls ? { tls } : {}),
+    dir,
     stop: stopAll,
     restart: async () => {
       await stopAll();
@@ -194,7 +279,7 @@ async function startNatsOnce(options: StartNatsOptions): Promise<NatsServer> {
     },
     async [Symbol.asyncDispose]() {
       await stopAll();
-      await rm(dir, { recursive: true, force: true });
+      if (!kept) await rm(dir, { recursive: true, force: true });
       if (tls) await rm(tls.authority.dir, { recursive: true, force: true });
     },
   };

@@ -1,7 +1,18 @@
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
-import { startNats, uniqueName, waitFor } from "../src/index.js";
+import { freePorts, startNats, uniqueName, waitFor } from "../src/index.js";
+
+/** A temp dir removed at the end of the test: a kept `dir` is the caller's to delete. */
+async function keptDir(): Promise<AsyncDisposable & { path: string }> {
+  const path = await mkdtemp(join(tmpdir(), "fedview-kept-nats-"));
+  return { path, [Symbol.asyncDispose]: () => rm(path, { recursive: true, force: true }) };
+}
 
 describe("startNats", () => {
   it("starts a real nats-server with JetStream that accepts publishes into a stream", async () => {
@@ -120,6 +131,57 @@ describe("startNats", () => {
       expect(ack.seq).toBe(2);
     } finally {
       await nc.close();
+    }
+  });
+
+  it("keeps its files in dir and comes back on the same port and data in a new start", async () => {
+    await using dir = await keptDir();
+    const stream = uniqueName("KEPT").toUpperCase();
+    let url: string;
+    {
+      await using nats = await startNats({ dir: dir.path });
+      url = nats.url;
+      expect(nats.dir).toBe(dir.path);
+      const nc = await connect({ servers: nats.url });
+      await (await jetstreamManager(nc)).streams.add({ name: stream, subjects: [`${stream}.>`] });
+      await jetstream(nc).publish(`${stream}.x`, "kept across starts");
+      await nc.close();
+    }
+    // Disposed: the process is gone but the files stay.
+    expect(existsSync(join(dir.path, "n1", "jetstream"))).toBe(true);
+    expect(existsSync(join(dir.path, "ports.json"))).toBe(true);
+
+    await using again = await startNats({ dir: dir.path });
+    expect(again.url).toBe(url);
+    const nc = await connect({ servers: again.url });
+    try {
+      const msg = await (await jetstreamManager(nc)).streams.getMessage(stream, { seq: 1 });
+      expect(msg?.string()).toBe("kept across starts");
+    } finally {
+      await nc.close();
+    }
+  });
+
+  it("listens on the fixed client and monitoring ports it is given", async () => {
+    const [port, monitorPort] = (await freePorts(2)) as [number, number];
+    await using nats = await startNats({ port, monitorPort, jetstream: false });
+    expect(nats.url).toBe(`nats://127.0.0.1:${port}`);
+    expect(nats.nodes[0]!.monitorUrl).toBe(`http://127.0.0.1:${monitorPort}`);
+    const nc = await connect({ servers: nats.url });
+    await nc.flush();
+    await nc.close();
+  });
+
+  it("names the fixed port when another process holds it, instead of picking another", async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      await expect(startNats({ port, jetstream: false })).rejects.toThrow(
+        new RegExp(`cannot listen on its fixed ports \\(client ${port}`),
+      );
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
     }
   });
 });
