@@ -6,6 +6,16 @@
  * `Nats-Service-Error`) and a JSON body `{error: {name, code, message, issues?, details?}}`.
  * {@link requestService} turns that back into the same error class on the caller's side.
  *
+ * Large replies: NATS caps a message at the server's `max_payload` (1 MB by default). A unary reply whose
+ * encoded body is larger is sent in chunks, transparently for {@link requestService}: the first reply
+ * carries chunk 0 and the headers `Fedview-Reply-Chunks` (count), `Fedview-Reply-Bytes` (total size) and
+ * `Fedview-Reply-Fetch` (a fresh inbox the service listens on); the caller then requests chunks 1…n-1
+ * from that inbox (header `Fedview-Reply-Chunk: <i>`, a few at a time) and decodes the reassembled
+ * body. Pulling rather than pushing keeps a slow caller from being flooded (and cut off by the server
+ * as a slow consumer). The service forgets the chunks once all are fetched, or `chunkTtlMs` after the
+ * last fetch. Small replies are one message with no extra header, as before, so callers that use a
+ * plain NATS request keep working for them.
+ *
  * Streaming (`watch`): the caller subscribes to a fresh inbox and sends an ordinary request whose
  * `Fedview-Stream-Inbox` header names it. The service validates the request and replies either with an
  * error (thrown by {@link openServiceStream}) or with `{stream, cancel, heartbeatMs}`. It then publishes
@@ -39,7 +49,15 @@ import { defaultBusMetrics } from "./metrics.js";
 import type { Timers } from "./timers.js";
 import { systemTimers } from "./timers.js";
 import type { Issue, MessageKind, WireError } from "./types.js";
-import { STREAM_HEADER, STREAM_INBOX_HEADER, STREAM_SEQ_HEADER } from "./wire-headers.js";
+import {
+  REPLY_BYTES_HEADER,
+  REPLY_CHUNK_HEADER,
+  REPLY_CHUNKS_HEADER,
+  REPLY_FETCH_HEADER,
+  STREAM_HEADER,
+  STREAM_INBOX_HEADER,
+  STREAM_SEQ_HEADER,
+} from "./wire-headers.js";
 
 /** What a handler learns about the request besides its body. */
 export interface ServiceRequestContext {
@@ -129,8 +147,15 @@ export interface ServeServiceOptions {
   onError?: (error: unknown, endpoint: string) => void;
   /** Where undecodable requests are counted; default {@link defaultBusMetrics}. */
   metrics?: BusMetrics;
-  /** Heartbeat timers of streaming endpoints; default {@link systemTimers}. */
+  /** Heartbeat timers of streaming endpoints and chunk expiry; default {@link systemTimers}. */
   timers?: Timers;
+  /**
+   * Largest reply body sent as one message; a larger one is chunked (see the module comment).
+   * Default: the server's `max_payload` less 8 KiB for headers.
+   */
+  maxReplyBytes?: number;
+  /** Milliseconds the chunks of a large reply wait for the caller's next fetch; default 30000. */
+  chunkTtlMs?: number;
 }
 
 /** A running service. Dispose (or `stop()`) to stop answering; active streams end with 503. */
@@ -145,6 +170,15 @@ export interface BusService extends AsyncDisposable {
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
 const DEFAULT_HEARTBEAT_MS = 5000;
+/** Room left in a message for headers when a reply is cut into chunks. */
+const HEADER_HEADROOM = 8 * 1024;
+const DEFAULT_CHUNK_TTL_MS = 30_000;
+/** Used when the server's `max_payload` is unknown: NATS's default of 1 MiB less the headroom. */
+const MAX_UNCHUNKED_FALLBACK = 1024 * 1024 - HEADER_HEADROOM;
+/** Chunk fetches a caller keeps in flight at once. */
+const CHUNK_WINDOW = 4;
+/** The largest reassembled reply a caller accepts unless told otherwise: 1 GiB. */
+const DEFAULT_MAX_REASSEMBLED_BYTES = 1024 * 1024 * 1024;
 
 function encodeBody(value: unknown): Uint8Array {
   if (value === undefined) return Empty;
@@ -267,6 +301,9 @@ export async function serveService(nc: NatsConnection, options: ServeServiceOpti
   const metrics = options.metrics ?? defaultBusMetrics;
   const timers = options.timers ?? systemTimers;
   const active = new Set<ActiveStream>();
+  const chunkTtlMs = options.chunkTtlMs ?? DEFAULT_CHUNK_TTL_MS;
+  /** Releases of the chunked replies still waiting to be fetched, so that stopping frees them. */
+  const pendingChunks = new Set<() => void>();
   const service = await new Svcm(nc).add({
     name: options.name,
     version: options.version,
@@ -297,6 +334,63 @@ export async function serveService(nc: NatsConnection, options: ServeServiceOpti
     return validate(schema, body);
   };
 
+  const replyLimit = (): number => {
+    if (options.maxReplyBytes !== undefined) return Math.max(1, options.maxReplyBytes);
+    const max = nc.info?.max_payload;
+    return max === undefined ? MAX_UNCHUNKED_FALLBACK : Math.max(1, max - HEADER_HEADROOM);
+  };
+
+  /**
+   * Sends chunk 0 with the chunk headers, and serves the other chunks from a fresh inbox until all
+   * are fetched or none was asked for within `chunkTtlMs`.
+   */
+  const respondChunked = (msg: ServiceMsg, reply: Uint8Array, chunkBytes: number): void => {
+    const count = Math.ceil(reply.length / chunkBytes);
+    const fetchSubject = createInbox();
+    const unfetched = new Set<number>();
+    for (let i = 1; i < count; i++) unfetched.add(i);
+    let timer: unknown;
+    let sub: Subscription | undefined;
+    const release = (): void => {
+      if (timer !== undefined) timers.clearTimeout(timer);
+      timer = undefined;
+      sub?.unsubscribe();
+      pendingChunks.delete(release);
+    };
+    const arm = (): void => {
+      if (timer !== undefined) timers.clearTimeout(timer);
+      timer = timers.setTimeout(release, chunkTtlMs);
+    };
+    sub = nc.subscribe(fetchSubject, {
+      callback: (err, request) => {
+        if (err !== null) return release();
+        const index = Number(request.headers?.get(REPLY_CHUNK_HEADER));
+        try {
+          if (!Number.isInteger(index) || index < 1 || index >= count) {
+            const wire = toWireError(new InvalidRequestError(`no chunk ${String(index)} in a ${count}-chunk reply`));
+            request.respond(encodeBody(wire), { headers: errorHeaders(wire) });
+            return;
+          }
+          request.respond(reply.subarray(index * chunkBytes, (index + 1) * chunkBytes));
+        } catch {
+          // The connection is gone; the caller times out.
+        }
+        unfetched.delete(index);
+        if (unfetched.size === 0) release();
+        else arm();
+      },
+    });
+    pendingChunks.add(release);
+    arm();
+    const h = headers();
+    h.set(REPLY_CHUNKS_HEADER, String(count));
+    h.set(REPLY_BYTES_HEADER, String(reply.length));
+    h.set(REPLY_FETCH_HEADER, fetchSubject);
+    // The subscription goes out on this connection before the reply, so the server knows it by the
+    // time the caller asks for chunk 1.
+    msg.respond(reply.subarray(0, chunkBytes), { headers: h });
+  };
+
   const unary = async (name: string, endpoint: ErasedUnary, msg: ServiceMsg): Promise<void> => {
     let reply: Uint8Array;
     try {
@@ -304,16 +398,14 @@ export async function serveService(nc: NatsConnection, options: ServeServiceOpti
       const request = decodeRequest(msg, endpoint.schema) as never;
       const result = await endpoint.handler(request, { subject: msg.subject, headers: msg.headers });
       reply = encodeBody(result ?? null);
-      const max = nc.info?.max_payload ?? Number.POSITIVE_INFINITY;
-      if (reply.length > max) {
-        throw new InternalError(`reply of ${reply.length} bytes exceeds the server's ${max}-byte limit`);
-      }
     } catch (err) {
       fail(msg, err, name);
       return;
     }
     try {
-      msg.respond(reply);
+      const limit = replyLimit();
+      if (reply.length > limit) respondChunked(msg, reply, limit);
+      else msg.respond(reply);
     } catch {
       // As above.
     }
@@ -442,6 +534,7 @@ export async function serveService(nc: NatsConnection, options: ServeServiceOpti
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       await service.stop();
+      for (const release of [...pendingChunks]) release();
       const streams = [...active];
       for (const s of streams) s.abort(new UnavailableError("the service is stopping"), false);
       await Promise.all(streams.map((s) => s.done));
@@ -470,6 +563,8 @@ export interface RequestServiceOptions<Res> {
   headers?: MsgHdrs;
   /** Where undecodable replies are counted; default {@link defaultBusMetrics}. */
   metrics?: BusMetrics;
+  /** Largest chunked reply accepted, in bytes; default 1 GiB. A larger one throws {@link DecodeError}. */
+  maxReplyBytes?: number;
 }
 
 function requestFailure(err: unknown, subject: string, timeoutMs: number): BusError {
@@ -507,8 +602,10 @@ export async function requestService<Res = unknown>(
     throw requestFailure(err, subject, timeoutMs);
   }
   if (isErrorReply(msg)) throw errorFromReply(msg);
+  let data = msg.data;
   try {
-    const body = decodeBody(msg.data, "response", subject);
+    if (msg.headers?.has(REPLY_CHUNKS_HEADER) === true) data = await fetchChunks(nc, msg, subject, timeoutMs, options);
+    const body = decodeBody(data, "response", subject);
     if (options.schema === undefined) return body as Res;
     const parsed = options.schema.safeParse(body);
     if (parsed.success) return parsed.data;
@@ -523,6 +620,54 @@ export async function requestService<Res = unknown>(
     if (err instanceof DecodeError) (options.metrics ?? defaultBusMetrics).recordDecodeFailure(err);
     throw err;
   }
+}
+
+/** Reassembles a chunked reply: chunk 0 is in `first`, the others are fetched a few at a time. */
+async function fetchChunks(
+  nc: NatsConnection,
+  first: Msg,
+  subject: string,
+  timeoutMs: number,
+  options: RequestServiceOptions<unknown>,
+): Promise<Uint8Array> {
+  const count = Number(first.headers?.get(REPLY_CHUNKS_HEADER));
+  const total = Number(first.headers?.get(REPLY_BYTES_HEADER));
+  const fetchSubject = first.headers?.get(REPLY_FETCH_HEADER) ?? "";
+  const chunkBytes = first.data.length;
+  const max = options.maxReplyBytes ?? DEFAULT_MAX_REASSEMBLED_BYTES;
+  const bad = (message: string) =>
+    new DecodeError(`chunked reply on ${subject}: ${message}`, { kind: "response", subject });
+  if (!Number.isSafeInteger(count) || count < 1 || !Number.isSafeInteger(total) || fetchSubject === "") {
+    throw bad("invalid chunk headers");
+  }
+  if (total > max) throw bad(`${total} bytes exceed the ${max}-byte limit`);
+  if (chunkBytes === 0 || Math.ceil(total / chunkBytes) !== count) throw bad("chunk sizes do not add up");
+  const out = new Uint8Array(total);
+  out.set(first.data, 0);
+  const fetchOne = async (index: number): Promise<void> => {
+    const h = headers();
+    h.set(REPLY_CHUNK_HEADER, String(index));
+    let reply: Msg;
+    try {
+      reply = await nc.request(fetchSubject, Empty, { timeout: timeoutMs, headers: h });
+    } catch (err) {
+      const failure = requestFailure(err, fetchSubject, timeoutMs);
+      throw failure instanceof UnavailableError
+        ? new UnavailableError(`chunk ${index} of the reply on ${subject} is no longer served`, { cause: err })
+        : failure;
+    }
+    if (isErrorReply(reply)) throw errorFromReply(reply);
+    const offset = index * chunkBytes;
+    const expected = Math.min(chunkBytes, total - offset);
+    if (reply.data.length !== expected) throw bad(`chunk ${index} has ${reply.data.length} bytes, not ${expected}`);
+    out.set(reply.data, offset);
+  };
+  let next = 1;
+  const worker = async (): Promise<void> => {
+    while (next < count) await fetchOne(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(CHUNK_WINDOW, count - 1) }, worker));
+  return out;
 }
 
 /** Options of {@link openServiceStream}. */

@@ -19,6 +19,18 @@ export const STREAM_SEQ_HEADER = "Fedview-Stream-Seq";
 /** On a streaming request: the inbox the service is to publish the stream on. */
 export const STREAM_INBOX_HEADER = "Fedview-Stream-Inbox";
 
+/**
+ * On the first message of a reply too large for one message: how many chunks the reply has (the
+ * first message carries chunk 0). See the chunked replies of `serveService`.
+ */
+export const REPLY_CHUNKS_HEADER = "Fedview-Reply-Chunks";
+/** On the first message of a chunked reply: the reply's total size in bytes. */
+export const REPLY_BYTES_HEADER = "Fedview-Reply-Bytes";
+/** On the first message of a chunked reply: the subject the caller requests the other chunks from. */
+export const REPLY_FETCH_HEADER = "Fedview-Reply-Fetch";
+/** On a chunk fetch request: the index of the chunk wanted (from 1). */
+export const REPLY_CHUNK_HEADER = "Fedview-Reply-Chunk";
+
 /** Headers of a state message. */
 export function stateHeaders(op: "upsert" | "delete", generation: number, revision?: string): MsgHdrs {
   const h = headers();
