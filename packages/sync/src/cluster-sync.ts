@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { backoffDelay } from "./backoff.js";
 import { systemClock } from "./clock.js";
-import { ClusterView, type SnapshotDiff } from "./cluster-view.js";
+import { ClusterView, nextRevision, type SnapshotDiff } from "./cluster-view.js";
 import {
   errorText,
   LivenessError,
@@ -218,7 +218,7 @@ export class ClusterSync implements AsyncDisposable {
     for (let attempt = 1; !giveUp.aborted; attempt++) {
       try {
         if (this.#needsSeed) await this.#seed(giveUp);
-        await this.#retractAll(this.#generation);
+        await this.#retractAll(this.#generation, true);
         await this.#statusChain;
         if (this.#statusOnBus) await this.#publisher.removeStatus(this.cluster, this.#generation);
         this.#metrics?.removeCluster(this.cluster);
@@ -488,12 +488,23 @@ export class ClusterSync implements AsyncDisposable {
     );
   }
 
-  async #retractAll(generation: number): Promise<void> {
+  /**
+   * Deletes everything the cluster has on the bus. Consumers order by (generation, revision) and
+   * drop anything not newer, so a delete never carries an older generation than its upsert;
+   * `final` (the cluster is gone: no upsert of this generation can follow) also moves the revision
+   * past the upsert's so that a consumer cannot take the delete for a replay.
+   */
+  async #retractAll(generation: number, final = false): Promise<void> {
     const entries = [...this.#view.entries()];
     if (entries.length === 0) return;
-    // Never older than what is on the bus: consumers order by generation, then revision.
     await this.#send(entries, (e) =>
-      this.#publisher.publishDelete(this.cluster, Math.max(generation, e.generation), e.kind, e.id, e.revision),
+      this.#publisher.publishDelete(
+        this.cluster,
+        Math.max(generation, e.generation),
+        e.kind,
+        e.id,
+        final ? nextRevision(e.revision) : e.revision,
+      ),
     );
     this.#countPublished(
       [],

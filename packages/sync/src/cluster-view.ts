@@ -59,6 +59,11 @@ function rev(value: string): bigint {
   return /^\d+$/.test(value) ? BigInt(value) : -1n;
 }
 
+/** The revision right after `value`: a retraction that no consumer may take for a replay of the upsert. */
+export function nextRevision(value: string): string {
+  return (rev(value) + 1n).toString();
+}
+
 function maxRevision(a: string, b: string): string {
   return rev(a) >= rev(b) ? a : b;
 }
@@ -163,7 +168,8 @@ export class ClusterView {
         diff.newerOnBus++;
         continue;
       }
-      diff.deletes.push({ kind: e.kind, id: e.id, revision: maxRevision(snapshot.revision, e.revision) });
+      // Strictly newer than the upsert on the bus even when that came from another origin.
+      diff.deletes.push({ kind: e.kind, id: e.id, revision: maxRevision(snapshot.revision, nextRevision(e.revision)) });
     }
     return diff;
   }

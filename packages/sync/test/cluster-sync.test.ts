@@ -408,6 +408,11 @@ describe("ClusterSync: configuration changes", () => {
     await h.sync.remove();
     const events = h.publisher.log.filter((e) => e.cluster === h.cluster);
     expect(events.slice(-3).map((e) => e.type)).toEqual(["delete", "delete", "status-removed"]);
+    // Strictly newer than the upserts (1 and 2), as consumers drop anything not newer.
+    expect(events.filter((e) => e.type === "delete").map((e) => (e.type === "delete" ? e.revision : ""))).toEqual([
+      "2",
+      "3",
+    ]);
     expect(h.publisher.statusOf(h.cluster)).toBeUndefined();
     expect(h.publisher.resources(h.cluster).size).toBe(0);
     expect(await registry.metrics()).not.toContain(h.cluster);
