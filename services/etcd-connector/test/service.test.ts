@@ -1,4 +1,4 @@
-import { connectBus } from "@fedview/bus";
+import { compareVersions, connectBus } from "@fedview/bus";
 import {
   type ClusterSource,
   ClusterSync,
@@ -339,13 +339,19 @@ describe("etcd connector service on real etcd and NATS", () => {
     await stack.putConfig(cluster, 1, await materialOf(etcd));
     await using service = await stack.startService();
     await waitFor(() => clusterStatus(service, cluster)?.status?.status === "InSync");
-    const count = (await readState(stack.nc, cluster)).resources.size;
+    const before = (await readState(stack.nc, cluster)).resources;
+    const count = before.size;
     expect(count).toBeGreaterThan(0);
     await using bus = await recordBus(stack.nc, cluster);
     await stack.configs.delete("etcdv3", cluster);
     await waitFor(() => bus.statuses.some((s) => s.op === "delete"), { message: "status removed" });
     expect(bus.events).toHaveLength(count);
     expect(bus.events.every((e) => e.op === "delete")).toBe(true);
+    // Each delete is newer than its upsert, so consumers ordering by (generation, revision) apply it.
+    for (const e of bus.events) {
+      const upsert = before.get(`${e.kind} ${e.id}`)!;
+      expect(compareVersions(e, upsert)).toBeGreaterThan(0);
+    }
     const state = await readState(stack.nc, cluster);
     expect(state.resources.size).toBe(0);
     expect(state.status?.op).toBe("delete");
