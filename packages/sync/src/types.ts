@@ -106,7 +106,9 @@ export type SourceChange =
  *    error when the connection itself is in doubt. Never resume silently after a gap: `ClusterSync`
  *    relists and publishes only the difference, so a relist is cheap on the bus. Replaying changes
  *    is harmless: `ClusterSync` drops any change whose revision is not newer than the last one it
- *    saw for that key. Returning normally is allowed only after `signal` aborted.
+ *    saw for that key. Returning normally is allowed only after `signal` aborted, and once it has
+ *    aborted the iterable must end promptly (a pending `next()` resolves `done`) and release its
+ *    watch. Batches buffered before a failure should be yielded before throwing.
  * 5. **`[Symbol.asyncDispose]()`** closes every connection and watch; idempotent; never throws.
  *
  * `signal` aborts the operation in progress (shutdown, config change, liveness failure); an aborted
