@@ -9,7 +9,14 @@ import { resolve } from "node:path";
 import { sealingKeyPairFromSeed } from "@fedview/bus";
 import { describe, expect, it } from "vitest";
 import { environmentOf, interpolate, parsePort } from "./support/compose.js";
-import { DEV_KEYS, readRepoFile, readYamlDocuments, repoPath, servicesWithEntryPoint } from "./support/repo.js";
+import {
+  DEV_KEYS,
+  filesUnder,
+  readRepoFile,
+  readYamlDocuments,
+  repoPath,
+  servicesWithEntryPoint,
+} from "./support/repo.js";
 import { loadServiceConfig, metricsPortOf, natsServersOf } from "./support/service-config.js";
 
 const COMPOSE_FILE = "deploy/compose/docker-compose.yml";
@@ -22,7 +29,7 @@ interface ComposeService {
   environment?: Record<string, unknown>;
   ports?: unknown[];
   volumes?: string[];
-  healthcheck?: { test: string[] };
+  healthcheck?: { test?: string[]; disable?: boolean };
   depends_on?: Record<string, { condition: string }>;
   restart?: string;
 }
@@ -33,6 +40,8 @@ const names = Object.keys(services);
 const envOf = (name: string) => environmentOf(services[name]!.environment);
 const FEDVIEW_SERVICES = names.filter((name) => envOf(name)["SERVICE"] !== undefined);
 const ETCD_SERVICES = ["etcd-local", "etcd-remote"];
+/** Services that run a command once rather than a long-running service. */
+const ONE_SHOT = ["seed", "cli"];
 
 /** `docker compose` needs the compose plugin, which this machine's docker client lacks. */
 const composeAvailable = spawnSync("docker", ["compose", "version"], { encoding: "utf8" }).status === 0;
@@ -54,6 +63,7 @@ describe("the compose stack", () => {
         "etcd-connector",
         "k8s-connector",
         "query-service",
+        "cli",
       ].sort(),
     );
     expect(FEDVIEW_SERVICES.sort()).toEqual(["config-service", "etcd-connector", "k8s-connector", "query-service"]);
@@ -63,7 +73,7 @@ describe("the compose stack", () => {
     const nats = services["nats"]!;
     expect(nats.command).toEqual(expect.arrayContaining(["--jetstream", "--store_dir", "/data"]));
     expect(nats.volumes).toContain("nats-data:/data");
-    expect(nats.healthcheck?.test.join(" ")).toContain("/healthz?js-enabled-only=true");
+    expect(nats.healthcheck?.test?.join(" ")).toContain("/healthz?js-enabled-only=true");
     expect(nats.ports?.map(parsePort)).toContainEqual({ host: 4222, container: 4222 });
   });
 
@@ -82,7 +92,7 @@ describe("the compose stack", () => {
       expect(service.image, name).toMatch(/^[\w./-]+:[\w.-]+$/);
       expect(service.image).not.toMatch(/:latest$/);
     }
-    for (const name of [...FEDVIEW_SERVICES, "seed"]) {
+    for (const name of [...FEDVIEW_SERVICES, ...ONE_SHOT]) {
       const service = services[name]!;
       expect(service.image).toBe("fedview:dev");
       const context = resolve(COMPOSE_DIR, service.build!.context);
@@ -92,8 +102,9 @@ describe("the compose stack", () => {
   });
 
   it("has a healthcheck on every long-running service, and the image's own on fedview's", () => {
+    for (const name of ONE_SHOT) expect(services[name]!.healthcheck).toEqual({ disable: true });
     for (const [name, service] of Object.entries(services)) {
-      if (name === "seed") continue;
+      if (ONE_SHOT.includes(name)) continue;
       expect(service.healthcheck?.test, name).toBeDefined();
       expect(service.restart).toBe("unless-stopped");
     }
@@ -106,7 +117,7 @@ describe("the compose stack", () => {
     for (const [name, service] of Object.entries(services)) {
       for (const [dependency, { condition }] of Object.entries(service.depends_on ?? {})) {
         expect(names, `${name} → ${dependency}`).toContain(dependency);
-        expect(services[dependency]!.healthcheck).toBeDefined();
+        expect(services[dependency]!.healthcheck?.test).toBeDefined();
         expect(condition).toBe("service_healthy");
       }
     }
@@ -160,6 +171,29 @@ describe("the seeding job", () => {
     expect(hostOf(env["SEED_REMOTE_ETCD_ENDPOINTS"]!).host).toBe("etcd-remote");
     // The RCC's endpoint is read by the etcd connector, inside the compose network.
     expect(hostOf(env["SEED_RCC_ETCD_ENDPOINTS"]!)).toEqual({ host: "etcd-remote", port: 2379 });
+  });
+});
+
+describe("the CLI service", () => {
+  const cli = services["cli"]!;
+  const cliSource = filesUnder("services/cli/src", /\.ts$/)
+    .map((file) => readRepoFile(file))
+    .join("\n");
+
+  it("runs only on demand, the fedview command of the CLI workspace, after the query service is ready", () => {
+    expect((cli as { profiles?: string[] }).profiles).toEqual(["tools"]);
+    expect(cli.restart).toBe("no");
+    const pkg = JSON.parse(readRepoFile("services/cli/package.json")) as { bin: Record<string, string> };
+    expect(Object.keys(pkg.bin)).toContain(cli.command![0]);
+    expect(cli.depends_on).toEqual({ "query-service": { condition: "service_healthy" } });
+  });
+
+  it("sets only variables the CLI reads, pointing at the compose NATS and local etcd", () => {
+    const env = envOf("cli");
+    expect(env["SERVICE"]).toBeUndefined();
+    for (const name of Object.keys(env)) expect(cliSource, name).toMatch(new RegExp(`\\b${name}\\b`));
+    expect(hostOf(env["FEDVIEW_NATS_URL"]!)).toEqual({ host: "nats", port: 4222 });
+    expect(hostOf(env["ETCD_ENDPOINTS"]!)).toEqual({ host: "etcd-local", port: 2379 });
   });
 });
 
