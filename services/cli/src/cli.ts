@@ -53,13 +53,35 @@ Environment:
 
 const QUERY_EXAMPLES = (bin: string) => `
 Examples:
-  ${bin} eval "app == 'api'"                      endpoints (local and remote) a selector matches
+  ${bin} eval "app == 'api'"                       endpoints (local and remote) a selector matches
   ${bin} eval "pcns.env == 'production'" -o yaml   namespace labels are inherited as pcns.*
-  ${bin} policy prod/default.allow-api            a namespaced policy (namespace/tier.name)
-  ${bin} policy block-external -rs                a global policy in tier default, no selectors or rules
-  ${bin} endpoint api-5f9 -o json                 policies and profiles of matching endpoints
-  ${bin} host east/node-a                         every endpoint on a remote cluster's node
+  ${bin} policy prod/default.allow-api             a namespaced policy (namespace/tier.name)
+  ${bin} policy allow-dns -rs                      a global policy of tier default, without selectors or rules
+  ${bin} endpoint api-5f9 -o json                  policies and profiles of matching endpoints
+  ${bin} host east/node-a                          every endpoint on a remote cluster's node
 `;
+
+/** Examples under each calicoq command's own help. */
+const COMMAND_EXAMPLES: Record<string, (bin: string) => string> = {
+  eval: (bin) => `
+Examples:
+  ${bin} eval "app == 'api'"
+  ${bin} eval "has(projectcalico.org/namespace) && pcns.env == 'production'" -o json
+  ${bin} eval "" -o yaml                    every endpoint (an empty selector is all())`,
+  policy: (bin) => `
+Examples:
+  ${bin} policy prod/default.allow-api      NetworkPolicy allow-api in namespace prod, tier default
+  ${bin} policy security.block-external -s  GlobalNetworkPolicy in tier security, without selectors
+  ${bin} policy allow-dns -r -o yaml        only the endpoints it applies to, as yaml`,
+  endpoint: (bin) => `
+Examples:
+  ${bin} endpoint api-5f9                   matched against "Workload endpoint <host>/<orch>/<ns>.<pod>/<ep>"
+  ${bin} endpoint east/ -rs                 every endpoint of the remote cluster east, policies and profiles only`,
+  host: (bin) => `
+Examples:
+  ${bin} host node-1
+  ${bin} host east/node-a -o json           a node of the remote cluster east`,
+};
 
 function createProgram(ctx: CommandContext, setExit: (code: number) => void): Command {
   const bin = ctx.invokedAs;
@@ -99,18 +121,21 @@ function createProgram(ctx: CommandContext, setExit: (code: number) => void): Co
       syncTimeoutMs: ms,
     };
   };
+  const examples = (verb: string) => COMMAND_EXAMPLES[verb]?.(bin) ?? "";
   const output = () => new Option("-o, --output <format>", "output format: ps, json or yaml").default("ps");
   const display = (cmd: Command) =>
     cmd
       .option("-s, --hide-selectors", "do not print selectors")
       .option("-r, --hide-rule-matches", "do not print the endpoints that policy rules match")
-      .addOption(output());
+      .addOption(output())
+      .addHelpText("after", examples(cmd.name()));
 
   program
     .command("eval")
     .description("list the endpoints (local and remote, sorted) that a selector matches")
     .argument("<selector>", "a Calico selector, e.g. \"app == 'api' && has(projectcalico.org/namespace)\"")
     .addOption(output())
+    .addHelpText("after", examples("eval"))
     .action(async (selector: string, flags, cmd: Command) =>
       setExit(await runEval(ctx, globals(cmd), selector, flags)),
     );
