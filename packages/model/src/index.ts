@@ -48,6 +48,7 @@ export {
   toFederatedProfile,
   toFederatedWorkloadEndpoint,
 } from "./federation.js";
+export { describeValue, isSecretPath, SECRET_VALUE_FIELDS, withoutUserInfo } from "./issues.js";
 export {
   ANNOTATION_CONTAINER_ID,
   ANNOTATION_POD_IP,

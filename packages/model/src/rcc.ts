@@ -9,7 +9,7 @@
 import { z } from "zod";
 import { CALICO_API_VERSION, ObjectMetaSchema } from "./calico-v3.js";
 import { parseDuration } from "./duration.js";
-import { describeValue, fromZodIssues } from "./issues.js";
+import { describeValue, fromZodIssues, SECRET_VALUE_FIELDS, withoutUserInfo } from "./issues.js";
 import { isValidClusterName, MAX_CLUSTER_NAME_LENGTH } from "./naming.js";
 import { isRecord } from "./objects.js";
 import type {
@@ -151,7 +151,7 @@ function etcdEndpointIssues(path: string, endpoints: string): ValidationIssue[] 
     if (problem !== null) {
       issues.push({
         path,
-        message: `etcdEndpoints entry ${JSON.stringify(entry)} is not valid: ${problem}; use http:// or https:// URLs separated by commas, e.g. "https://10.0.0.1:2379,https://10.0.0.2:2379"`,
+        message: `etcdEndpoints entry ${JSON.stringify(withoutUserInfo(entry))} is not valid: ${problem}; use http:// or https:// URLs separated by commas, e.g. "https://10.0.0.1:2379,https://10.0.0.2:2379"`,
       });
     }
   }
@@ -325,7 +325,7 @@ function specIssues(spec: Record<string, unknown>, options: RemoteClusterValidat
       if (problem !== null) {
         issues.push({
           path: at("k8sAPIEndpoint"),
-          message: `k8sAPIEndpoint ${JSON.stringify(apiEndpoint)} is not valid: ${problem}; use the API server URL, e.g. "https://10.0.0.1:6443"`,
+          message: `k8sAPIEndpoint ${JSON.stringify(withoutUserInfo(apiEndpoint))} is not valid: ${problem}; use the API server URL, e.g. "https://10.0.0.1:6443"`,
         });
       }
     }
@@ -450,7 +450,10 @@ export function validateClusterAccessSecret(
       continue;
     }
     if (typeof value !== "string") {
-      issues.push({ path: at(key), message: `${key} must be text, not ${describeValue(value)}` });
+      issues.push({
+        path: at(key),
+        message: `${key} must be text, not ${describeValue(value, { secret: SECRET_VALUE_FIELDS.has(key) })}`,
+      });
       continue;
     }
     if (value.trim() !== "") values[key] = key === "datastoreType" || key === "etcdEndpoints" ? value.trim() : value;

@@ -369,6 +369,50 @@ describe("validateRemoteClusterConfiguration: rule violations", () => {
   });
 });
 
+describe("validateRemoteClusterConfiguration: secrets stay out of issues", () => {
+  // YAML reads an unquoted all-digit password as a number; the issue must still not quote it.
+  it.each<[string, Record<string, unknown>, string, string]>([
+    ["a numeric etcdPassword", { ...etcdSpec, etcdPassword: 918273645 }, "spec.etcdPassword", "918273645"],
+    ["a numeric etcdUsername", { ...etcdSpec, etcdUsername: 55501234 }, "spec.etcdUsername", "55501234"],
+    ["a numeric k8sAPIToken", { ...kubernetesSpec, k8sAPIToken: 123456789 }, "spec.k8sAPIToken", "123456789"],
+    ["a list k8sAPIToken", { ...kubernetesSpec, k8sAPIToken: ["tok-3141"] }, "spec.k8sAPIToken", "tok-3141"],
+    [
+      "a password in an etcd endpoint",
+      { ...etcdSpec, etcdEndpoints: "https://10.0.0.1:2379,https://reader:hunter2@10.0.0.2:2379" },
+      "spec.etcdEndpoints",
+      "hunter2",
+    ],
+    [
+      "a password in an etcd endpoint without a scheme",
+      { ...etcdSpec, etcdEndpoints: "reader:hunter2@10.0.0.2:2379" },
+      "spec.etcdEndpoints",
+      "hunter2",
+    ],
+    [
+      "a token as the user of the API endpoint",
+      { ...kubernetesSpec, k8sAPIEndpoint: "https://tok-2718@10.0.0.1:6443" },
+      "spec.k8sAPIEndpoint",
+      "tok-2718",
+    ],
+  ])("names the problem of %s without its value", (_label, spec, path, secret) => {
+    const issues = issuesOf(rcc(spec));
+    expect(issues.map((i) => i.path)).toContain(path);
+    expect(JSON.stringify(issues)).not.toContain(secret);
+  });
+
+  it("still quotes the rest of an endpoint with credentials, to say which entry is wrong", () => {
+    const issues = issuesOf(rcc({ ...etcdSpec, etcdEndpoints: "https://reader:pw@10.0.0.9:2379" }));
+    expect(issues[0]?.message).toContain('"https://[REDACTED]@10.0.0.9:2379"');
+  });
+
+  it("says what kind of value a secret field holds", () => {
+    const issues = issuesOf(rcc({ ...etcdSpec, etcdPassword: 918273645 }));
+    expect(issues).toEqual([
+      { path: "spec.etcdPassword", message: "etcdPassword must be text (a string), not a number" },
+    ]);
+  });
+});
+
 describe("RemoteClusterConfigurationSchema", () => {
   it("checks types only, so stored RCCs can be read before the rules are applied", () => {
     expect(RemoteClusterConfigurationSchema.safeParse(rcc({ datastoreType: "etcdv3" })).success).toBe(true);
@@ -408,6 +452,16 @@ current-context: fedview@cluster-b
 `;
 
 describe("validateClusterAccessSecret", () => {
+  it.each(["etcdPassword", "etcdUsername", "etcdKey", "kubeconfig"])("never quotes a non-text %s", (key) => {
+    const result = validateClusterAccessSecret({
+      datastoreType: "etcdv3",
+      etcdEndpoints: "https://a:2379",
+      [key]: 8675309,
+    });
+    expect(result.success).toBe(false);
+    expect(JSON.stringify(result)).not.toContain("8675309");
+  });
+
   it("names the keys Calico reads", () => {
     expect(CLUSTER_ACCESS_SECRET_KEYS).toEqual([
       "datastoreType",
@@ -543,7 +597,7 @@ describe("validateClusterAccessSecret", () => {
       "a non-text value",
       { datastoreType: "kubernetes", kubeconfig: 42 },
       "secret.data.kubeconfig",
-      /must be text, not the number 42/,
+      /must be text, not a number$/,
     ],
   ])("rejects %s", (_label, data, path, message) => {
     const result = validateClusterAccessSecret(data);
