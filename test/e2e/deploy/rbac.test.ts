@@ -3,6 +3,7 @@
  * as intended when a Kubernetes API server enforces them — here testkit's Kubernetes API test server,
  * given the rules the manifests' bindings resolve to, driven by @kubernetes/client-node.
  */
+import { kindsFor, resourceTypesFor } from "@fedview/k8s-connector";
 import { type KubeApiServer, startKubeApiServer } from "@fedview/testkit";
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -34,6 +35,19 @@ describe("the remote cluster's RBAC (deploy/k8s/remote)", () => {
     expect(roles.map((r) => r.metadata.name)).toEqual(["fedview-remote"]);
     expect(roles[0]!["rules"]).toEqual(CALICO_REMOTE_RBAC);
     expect(ruleTriples(rulesOf(remote, "fedview", "fedview-remote"))).toEqual(ruleTriples(CALICO_REMOTE_RBAC));
+  });
+
+  it("grants list and watch on every resource the k8s connector reads from a remote, and no policy", () => {
+    const granted = ruleTriples(rulesOf(remote, "fedview", "fedview-remote"));
+    const read = resourceTypesFor(kindsFor("remote-a", true));
+    expect(read.length).toBeGreaterThan(0);
+    for (const type of read) {
+      for (const verb of ["list", "watch"]) expect(granted).toContain(`${type.group || "core"}/${type.plural}:${verb}`);
+    }
+    const localOnly = resourceTypesFor(kindsFor("_local", false)).filter((t) => !read.includes(t));
+    expect(localOnly.map((t) => t.plural)).toContain("globalnetworkpolicies");
+    for (const type of localOnly)
+      expect(granted.some((g) => g.startsWith(`${type.group || "core"}/${type.plural}:`))).toBe(false);
   });
 
   it("binds it to the ServiceAccount fedview/fedview-remote and to nothing else", () => {
