@@ -10,13 +10,12 @@ import { runEndpoint } from "./commands/endpoint.js";
 import { runEval } from "./commands/eval.js";
 import { runGet } from "./commands/get.js";
 import { runHost } from "./commands/host.js";
-import { InvalidSelectorError } from "./commands/output.js";
 import { runPolicy } from "./commands/policy.js";
 import { runStatus } from "./commands/status.js";
 import { runVersion } from "./commands/version.js";
 import { runWatch } from "./commands/watch.js";
 import type { BackendOpener, CommandContext, GlobalOptions } from "./context.js";
-import { CliError, CliUsageError } from "./errors.js";
+import { CliError, CliUsageError, InvalidSelectorError } from "./errors.js";
 import { openBackend as openModeBackend } from "./mode.js";
 import type { CliIo, RunCliOptions } from "./types.js";
 

@@ -2,6 +2,8 @@
  * Errors of the CLI. Each knows the exit code it ends the command with; `runCli` prints the message
  * (on stdout for calicoq's own messages, where calicoq prints them, on stderr otherwise).
  */
+import type { ValidationIssue } from "@fedview/model";
+import type { SelectorParseError } from "@fedview/selector";
 
 /** Options accepted by every CLI error. */
 export interface CliErrorOptions {
@@ -50,4 +52,33 @@ export class ApplyInputError extends CliError {
 /** `status --wait` gave up before every cluster was in sync. */
 export class WaitTimeoutError extends CliError {
   override name = "WaitTimeoutError";
+}
+
+/** An invalid selector: calicoq's message (stdout, exit 1); the caret excerpt goes to stderr. */
+export class InvalidSelectorError extends CliUsageError {
+  override name = "InvalidSelectorError";
+  readonly excerpt: string;
+  constructor(err: SelectorParseError) {
+    super(`Invalid selector: "${err.selector}". ${err.message}.`, { cause: err });
+    this.excerpt = err.excerpt;
+  }
+}
+
+/** Every issue of an input that was refused; nothing was written. */
+export class InvalidRccInputError extends ApplyInputError {
+  override name = "InvalidRccInputError";
+  readonly issues: ValidationIssue[];
+  constructor(issues: ValidationIssue[], options: { cause?: unknown } = {}) {
+    const lines = issues.map((i) => `  ${i.path === "" ? "(document)" : i.path}: ${i.message}`);
+    super(`The input holds invalid RemoteClusterConfigurations; nothing was written:\n${lines.join("\n")}`, options);
+    this.issues = issues;
+  }
+}
+
+/** A named RCC that does not exist (calicoctl's wording). */
+export class RccMissingError extends CliError {
+  override name = "RccMissingError";
+  constructor(name: string, options: { cause?: unknown } = {}) {
+    super(`resource does not exist: RemoteClusterConfiguration(${name})`, options);
+  }
 }

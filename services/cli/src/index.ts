@@ -12,7 +12,6 @@ export {
 } from "./calico-config.js";
 export type { RunCliInternals } from "./cli.js";
 export { runCli } from "./cli.js";
-export { InvalidSelectorError } from "./commands/output.js";
 export type { BackendOpener, BackendRequest, CommandContext, GlobalOptions } from "./context.js";
 export type { CliErrorOptions } from "./errors.js";
 export {
@@ -21,13 +20,16 @@ export {
   CalicoConfigError,
   CliError,
   CliUsageError,
+  InvalidRccInputError,
+  InvalidSelectorError,
+  RccMissingError,
   WaitTimeoutError,
 } from "./errors.js";
 export type { Pipeline, PipelineOptions, SourceFactories } from "./in-process.js";
 export { openBackend, openInProcessBackend } from "./mode.js";
 export { natsConnectOptions, openNatsBackend } from "./nats-backend.js";
 export type { RccClient } from "./rcc-client.js";
-export { InvalidRccInputError, openRccClient, RccMissingError } from "./rcc-client.js";
+export { openRccClient } from "./rcc-client.js";
 export { renderEndpointsJson, renderPolicyJson } from "./render/json.js";
 export { renderEndpointsText, renderEvalText, renderPolicyText, renderProblems } from "./render/ps.js";
 export { renderStatusJson, renderStatusTable, renderStatusYaml } from "./render/status.js";

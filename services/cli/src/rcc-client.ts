@@ -12,29 +12,9 @@ import {
   requestService,
 } from "@fedview/bus";
 import type { ApplyResponse, ListResponse, RccObject } from "@fedview/config-service";
-import type { ValidationIssue } from "@fedview/model";
 import { type CommandContext, type GlobalOptions, natsUrl } from "./context.js";
-import { ApplyInputError, BackendError, CliError } from "./errors.js";
+import { BackendError, InvalidRccInputError, RccMissingError } from "./errors.js";
 import { natsConnectOptions } from "./nats-backend.js";
-
-/** Every issue of an input that was refused; nothing was written. */
-export class InvalidRccInputError extends ApplyInputError {
-  override name = "InvalidRccInputError";
-  readonly issues: ValidationIssue[];
-  constructor(issues: ValidationIssue[], options: { cause?: unknown } = {}) {
-    const lines = issues.map((i) => `  ${i.path === "" ? "(document)" : i.path}: ${i.message}`);
-    super(`The input holds invalid RemoteClusterConfigurations; nothing was written:\n${lines.join("\n")}`, options);
-    this.issues = issues;
-  }
-}
-
-/** A named RCC that does not exist (calicoctl's wording). */
-export class RccMissingError extends CliError {
-  override name = "RccMissingError";
-  constructor(name: string, options: { cause?: unknown } = {}) {
-    super(`resource does not exist: RemoteClusterConfiguration(${name})`, options);
-  }
-}
 
 /** What the RCC commands need. */
 export interface RccClient extends AsyncDisposable {

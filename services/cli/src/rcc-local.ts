@@ -9,9 +9,9 @@ import {
 import { CALICO_API_VERSION, validateRemoteClusterConfiguration } from "@fedview/model";
 import { loadDatastoreConfig } from "./calico-config.js";
 import type { CommandContext, GlobalOptions } from "./context.js";
-import { BackendError, CliError } from "./errors.js";
+import { BackendError, CliError, InvalidRccInputError, RccMissingError } from "./errors.js";
 import { localConnection, openLocalStores } from "./local-datastore.js";
-import { InvalidRccInputError, type RccClient, RccMissingError } from "./rcc-client.js";
+import type { RccClient } from "./rcc-client.js";
 
 /** Secret spec fields `get` shows as `[REDACTED]`, as the config service does. */
 const SECRET_SPEC_FIELDS = ["etcdPassword", "k8sAPIToken"];

@@ -2,7 +2,7 @@
 import type { ClusterProblem } from "@fedview/query-service";
 import { parseSelector, SelectorParseError } from "@fedview/selector";
 import type { CommandContext } from "../context.js";
-import { CliUsageError } from "../errors.js";
+import { CliUsageError, InvalidSelectorError } from "../errors.js";
 import { renderProblems, reportableProblems } from "../render/ps.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "../types.js";
 
@@ -11,16 +11,6 @@ export function parseOutputFormat(value: string | undefined): OutputFormat {
   const format = value ?? "ps";
   if ((OUTPUT_FORMATS as readonly string[]).includes(format)) return format as OutputFormat;
   throw new CliUsageError(`Output Format: "${format}" is not valid. Output Format must be one of json, yaml, or ps`);
-}
-
-/** An invalid selector: calicoq's message (stdout, exit 1); the caret excerpt goes to stderr. */
-export class InvalidSelectorError extends CliUsageError {
-  override name = "InvalidSelectorError";
-  readonly excerpt: string;
-  constructor(err: SelectorParseError) {
-    super(`Invalid selector: "${err.selector}". ${err.message}.`, { cause: err });
-    this.excerpt = err.excerpt;
-  }
 }
 
 /** Parses the selector here first, so both modes refuse it identically before any I/O. */
