@@ -62,6 +62,8 @@ export type ConfigEndpoint = (typeof CONFIG_ENDPOINTS)[number];
 // Longest subject we build; nats-server's default max control line is 4 KiB and the subject shares it.
 const MAX_SUBJECT_LENGTH = 2048;
 const SAFE = /^[A-Za-z0-9/_-]$/;
+// The common case, a token of safe characters only, is its own encoding: no per-character work.
+const ALL_SAFE = /^[A-Za-z0-9/_-]+$/;
 const CLUSTER = /^[a-z0-9](?:[a-z0-9-]{0,251}[a-z0-9])?$/;
 const KIND = /^[A-Z][A-Za-z0-9]{0,62}$/;
 const HEX = "0123456789ABCDEF";
@@ -76,6 +78,7 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
  */
 export function encodeSubjectToken(value: string): string {
   if (value === "") return "=";
+  if (ALL_SAFE.test(value)) return value;
   if (LONE_SURROGATE.test(value))
     throw new SubjectError("cannot encode a string with lone surrogates as a subject token");
   let out = "";
@@ -93,6 +96,7 @@ export function encodeSubjectToken(value: string): string {
 export function decodeSubjectToken(token: string): string {
   if (token === "=") return "";
   if (token === "") throw new SubjectError("an empty subject token encodes nothing");
+  if (ALL_SAFE.test(token)) return token;
   const bytes: number[] = [];
   for (let i = 0; i < token.length; i++) {
     const ch = token[i]!;

@@ -29,6 +29,7 @@ import {
   workloadEndpointOwnLabels,
 } from "@fedview/model";
 import { LabelIndex, parseSelector, type Selector } from "@fedview/selector";
+import { isPlainViewResource } from "./fast-validate.js";
 import { type CompiledPolicy, comparePolicies, compilePolicy, effectiveTierOrder } from "./policy-eval.js";
 import {
   type ClusterProblem,
@@ -193,7 +194,9 @@ export class FederatedView {
       this.#tombstones.set(key, version);
       return true;
     }
-    const parsed = resourceKindInfo[kind].schema.safeParse(event.resource);
+    const parsed = isPlainViewResource(kind, event.resource)
+      ? { success: true as const, data: event.resource }
+      : resourceKindInfo[kind].schema.safeParse(event.resource);
     if (!parsed.success) return this.#drop(event, "invalid", parsed.error.message);
     try {
       switch (kind) {
