@@ -4,6 +4,7 @@ import { connect, credsAuthenticator, nkeyAuthenticator } from "@nats-io/transpo
 import { z } from "zod";
 import { toIssues } from "./codecs.js";
 import { BusConfigError, BusConnectionError } from "./errors.js";
+import { inboxPrefixFor } from "./permissions.js";
 
 /** TLS settings: PEM contents or file paths for the CA and the client certificate and key. */
 export interface BusTlsOptions {
@@ -57,7 +58,11 @@ export interface BusConnectOptions {
   connectTimeoutMs?: number;
   pingIntervalMs?: number;
   maxPingOut?: number;
-  /** Inbox prefix for users whose permissions only allow their own reply subjects. */
+  /**
+   * Prefix of this client's reply subjects. Default: `inboxPrefixFor(user)` (`_INBOX.<user>`) when
+   * logging in with a user name, so permissions can confine each user to its own replies (see
+   * `servicePermissions`); `_INBOX` otherwise.
+   */
   inboxPrefix?: string;
 }
 
@@ -195,6 +200,7 @@ export function toNatsConnectionOptions(options: BusConnectOptions): NodeConnect
   if (o.pingIntervalMs !== undefined) nats.pingInterval = o.pingIntervalMs;
   if (o.maxPingOut !== undefined) nats.maxPingOut = o.maxPingOut;
   if (o.inboxPrefix !== undefined) nats.inboxPrefix = o.inboxPrefix;
+  else if (o.user !== undefined) nats.inboxPrefix = inboxPrefixFor(o.user);
   return nats;
 }
 

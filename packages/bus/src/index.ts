@@ -54,6 +54,14 @@ export { LeaseManager } from "./leases.js";
 export type { DecodeFailureListener } from "./metrics.js";
 export { BusMetrics, defaultBusMetrics } from "./metrics.js";
 export type {
+  RoleUser,
+  ServicePermissionsOptions,
+  ServiceRole,
+  SubjectPermissions,
+  SubjectRule,
+} from "./permissions.js";
+export { inboxPrefixFor, natsAuthorization, SERVICE_ROLES, servicePermissions } from "./permissions.js";
+export type {
   PublishAck,
   PublishStateOptions,
   ResourcePublisherOptions,

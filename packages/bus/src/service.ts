@@ -46,6 +46,7 @@ import {
 } from "./errors.js";
 import type { BusMetrics } from "./metrics.js";
 import { defaultBusMetrics } from "./metrics.js";
+import { SUBJECT_PREFIX } from "./subjects.js";
 import type { Timers } from "./timers.js";
 import { systemTimers } from "./timers.js";
 import type { Issue, MessageKind, WireError } from "./types.js";
@@ -183,6 +184,34 @@ const DEFAULT_MAX_REASSEMBLED_BYTES = 1024 * 1024 * 1024;
 function encodeBody(value: unknown): Uint8Array {
   if (value === undefined) return Empty;
   return utf8Encoder.encode(JSON.stringify(value));
+}
+
+const SUBJECT_TOKEN = /^[^\s*>.]+$/;
+/** `fedview`: the first token of every fedview subject. */
+const SUBJECT_ROOT = SUBJECT_PREFIX.slice(0, SUBJECT_PREFIX.indexOf("."));
+
+/**
+ * Why a caller's stream inbox must not be published to, or undefined when it may. The service writes
+ * the stream wherever the header says, with its own permissions: a caller must not make it publish
+ * onto fedview's own subjects (resource events land in the durable state) or a system API.
+ */
+function streamInboxProblem(inbox: string): string | undefined {
+  if (inbox.length > 512) return "is too long to be an inbox";
+  if (!inbox.split(".").every((token) => SUBJECT_TOKEN.test(token))) {
+    return "must be a plain subject (no wildcards, spaces or empty tokens)";
+  }
+  if (inbox.startsWith("$") || inbox === SUBJECT_ROOT || inbox.startsWith(`${SUBJECT_ROOT}.`)) {
+    return "must be an inbox, not a fedview or system subject";
+  }
+  return undefined;
+}
+
+/**
+ * The inbox prefix the connection was made with (read where JetStream reads it), so that the inboxes a
+ * service or caller makes stay under the prefix its permissions confine it to.
+ */
+function inboxPrefixOf(nc: NatsConnection): string | undefined {
+  return (nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix;
 }
 
 function decodeBody(data: Uint8Array, kind: MessageKind, subject: string): unknown {
@@ -346,7 +375,7 @@ export async function serveService(nc: NatsConnection, options: ServeServiceOpti
    */
   const respondChunked = (msg: ServiceMsg, reply: Uint8Array, chunkBytes: number): void => {
     const count = Math.ceil(reply.length / chunkBytes);
-    const fetchSubject = createInbox();
+    const fetchSubject = createInbox(inboxPrefixOf(nc));
     const unfetched = new Set<number>();
     for (let i = 1; i < count; i++) unfetched.add(i);
     let timer: unknown;
@@ -418,6 +447,12 @@ export async function serveService(nc: NatsConnection, options: ServeServiceOpti
       if (!inbox) {
         throw new InvalidRequestError(`${name} is a streaming endpoint: call it with openServiceStream`);
       }
+      const refused = streamInboxProblem(inbox);
+      if (refused !== undefined) {
+        throw new InvalidRequestError(`the ${STREAM_INBOX_HEADER} header ${refused}`, [
+          { path: STREAM_INBOX_HEADER, message: refused },
+        ]);
+      }
       request = decodeRequest(msg, endpoint.schema) as never;
     } catch (err) {
       fail(msg, err, name);
@@ -440,7 +475,7 @@ export async function serveService(nc: NatsConnection, options: ServeServiceOpti
       }),
     };
     active.add(stream);
-    const cancelSubject = createInbox();
+    const cancelSubject = createInbox(inboxPrefixOf(nc));
     const cancelSub: Subscription = nc.subscribe(cancelSubject, {
       max: 1,
       callback: () => stream.abort(new UnavailableError("the caller cancelled the stream"), true),
@@ -729,7 +764,7 @@ export class ServiceStream<E> implements AsyncIterable<E>, AsyncDisposable {
     payload: unknown,
     options: OpenServiceStreamOptions<E>,
   ): Promise<ServiceStream<E>> {
-    const inbox = createInbox(options.inboxPrefix);
+    const inbox = createInbox(options.inboxPrefix ?? inboxPrefixOf(nc));
     const stream = new ServiceStream<E>(nc, inbox, options);
     const h = headers();
     h.set(STREAM_INBOX_HEADER, inbox);
