@@ -1,0 +1,60 @@
+/**
+ * How hard the chaos suite pushes. CI runs the bounded figures (the whole project in about three
+ * minutes on two cores); `FEDVIEW_CHAOS_FULL=1` runs the figures issue 11 names.
+ */
+
+/** True when `FEDVIEW_CHAOS_FULL` asks for the issue's full figures. */
+export const FULL = /^(1|true|yes|on)$/i.test(process.env["FEDVIEW_CHAOS_FULL"] ?? "");
+
+/** Every knob of the suite, bounded or full. */
+export interface ChaosFigures {
+  /** Inputs per fuzz target (the selector parser gets `selectorInputs`). */
+  fuzzInputs: number;
+  /** Inputs given to the selector parser. */
+  selectorInputs: number;
+  /** kill -9 rounds per service. */
+  killRounds: number;
+  /** Remote etcd updates made during the kill rounds, all rounds together. */
+  churnUpdates: number;
+  /** How long the remote etcd stays down in the outage scenario, ms. */
+  outageMs: number;
+  /** Resources in the remote clusters at the start of a scenario. */
+  initialResources: number;
+}
+
+const BOUNDED: ChaosFigures = {
+  fuzzInputs: 20_000,
+  selectorInputs: 25_000,
+  killRounds: 3,
+  churnUpdates: 600,
+  outageMs: 6_000,
+  initialResources: 200,
+};
+
+const ISSUE: ChaosFigures = {
+  fuzzInputs: 200_000,
+  selectorInputs: 1_000_000,
+  killRounds: 20,
+  churnUpdates: 10_000,
+  outageMs: 30_000,
+  initialResources: 1_000,
+};
+
+/** The figures of this run. */
+export const FIGURES: ChaosFigures = FULL ? ISSUE : BOUNDED;
+
+/**
+ * The convergence bounds issue 11 sets. They are the timeouts of the `waitFor`s that check them, and
+ * the same in both modes: a bounded run is smaller, not more lenient.
+ */
+export const BOUNDS = {
+  /** After a restarted service is back, the view equals the truth within this. */
+  convergeAfterRestartMs: 10_000,
+  /** After a remote etcd stops, its status says `ConnectionFailed` within this. */
+  connectionFailedMs: 15_000,
+} as const;
+
+/** Test timeout of a scenario that runs `rounds` rounds of `perRoundMs` plus setup. */
+export function scenarioTimeout(perRoundMs: number, rounds = 1, setupMs = 60_000): number {
+  return setupMs + perRoundMs * rounds;
+}
