@@ -593,13 +593,3 @@ export function calicoNodeOf(node: { name: string; ip: string }): Node {
     },
   };
 }
-
-/** What `eval "all()"` shows for a demo cluster: calicoq's endpoint names, with `<cluster>/` for remotes. */
-export function expectedEndpointNames(cluster: string | undefined, demo: DemoCluster): string[] {
-  const prefix = cluster === undefined ? "" : `${cluster}/`;
-  const workloads = demo.pods
-    .filter((p) => !p.hostNetwork && (p.phase ?? "Running") === "Running")
-    .map((p) => `${prefix}${p.node}/k8s/${p.namespace}.${p.name}/eth0`);
-  const hosts = demo.hostEndpoints.map((h) => `${prefix}${h.node}/${h.name}`);
-  return [...workloads, ...hosts].sort();
-}
