@@ -23,7 +23,7 @@ export interface ChaosFigures {
 }
 
 const BOUNDED: ChaosFigures = {
-  fuzzInputs: 20_000,
+  fuzzInputs: 10_000,
   selectorInputs: 25_000,
   killRounds: 3,
   churnUpdates: 600,
