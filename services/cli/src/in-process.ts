@@ -9,6 +9,7 @@
 import type { ClusterStatus, ResourceEvent } from "@fedview/bus";
 import { resolveConnection } from "@fedview/config-service";
 import { createEtcdSourceFactory } from "@fedview/etcd-connector";
+import { createKubernetesSourceFactory } from "@fedview/k8s-connector";
 import { LOCAL_CLUSTER } from "@fedview/model";
 import { FederatedView } from "@fedview/query-service";
 import {
@@ -30,12 +31,12 @@ export function cliLogger(io: CliIo, debug: boolean): Logger {
   return pino({ level: debug ? "debug" : "silent", base: null }, { write: (line: string) => io.stderr.write(line) });
 }
 
-/** Source factories per datastore type; Kubernetes joins when `@fedview/k8s-connector` exists. */
+/** Source factories per datastore type (the seam a further datastore plugs into). */
 export type SourceFactories = Partial<Record<string, ClusterSourceFactory>>;
 
-/** The datastore types fedview can read in-process today. */
+/** The connectors' sources: etcd v3 and Kubernetes. */
 export function defaultSourceFactories(logger: Logger): SourceFactories {
-  return { etcdv3: createEtcdSourceFactory({ logger }) };
+  return { etcdv3: createEtcdSourceFactory({ logger }), kubernetes: createKubernetesSourceFactory({ logger }) };
 }
 
 /** Options of `startPipeline`. */

@@ -3,7 +3,10 @@
  * cluster's connection (cluster `_local`), the RCC store of config-service, and a Secret source for
  * `clusterAccessSecret` (Kubernetes datastores only).
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { delimiter, join } from "node:path";
 import {
   createEtcdRccStore,
   createKubeConfig,
@@ -29,10 +32,35 @@ async function readPem(file: string | undefined, variable: string): Promise<stri
   }
 }
 
+/** `~/.kube/config` when it exists (what kubectl and calicoctl fall back to). */
+function defaultKubeconfig(): string | undefined {
+  const path = join(homedir(), ".kube", "config");
+  return existsSync(path) ? path : undefined;
+}
+
 /** The local cluster as a connection for a `ClusterSource` (files read into contents). */
 export async function localConnection(config: DatastoreConfig): Promise<ClusterConnection> {
   if (config.datastoreType === "kubernetes") {
-    const kubeconfig = await readPem(config.kubeconfig, "KUBECONFIG");
+    // Contents, as a connection carries them: the kubeconfig (KUBECONFIG's first entry, else
+    // ~/.kube/config when it exists) and the K8S_* files.
+    const kubeconfigPath = config.kubeconfig?.split(delimiter)[0] || defaultKubeconfig();
+    const [kubeconfig, caCert, cert, key] = await Promise.all([
+      readPem(kubeconfigPath, "KUBECONFIG"),
+      readPem(config.k8sCAFile, "K8S_CA_FILE"),
+      readPem(config.k8sCertFile, "K8S_CERT_FILE"),
+      readPem(config.k8sKeyFile, "K8S_KEY_FILE"),
+    ]);
+    if (kubeconfig === undefined && config.k8sAPIEndpoint === undefined) {
+      throw new CalicoConfigError(
+        "the kubernetes datastore needs KUBECONFIG (or a kubeconfig in ~/.kube/config) or K8S_API_ENDPOINT",
+      );
+    }
+    const secrets: Record<string, string> = {};
+    if (kubeconfig !== undefined) secrets["kubeconfig"] = kubeconfig;
+    if (config.k8sAPIToken !== undefined) secrets["k8sAPIToken"] = config.k8sAPIToken;
+    if (caCert !== undefined) secrets["k8sCACert"] = caCert;
+    if (cert !== undefined) secrets["k8sCert"] = cert;
+    if (key !== undefined) secrets["k8sKey"] = key;
     return {
       cluster: LOCAL_CLUSTER,
       generation: 1,
@@ -41,10 +69,7 @@ export async function localConnection(config: DatastoreConfig): Promise<ClusterC
         ...(config.k8sAPIEndpoint === undefined ? {} : { k8sAPIEndpoint: config.k8sAPIEndpoint }),
         ...(config.k8sInsecureSkipTLSVerify ? { k8sInsecureSkipTLSVerify: true } : {}),
       },
-      secrets: {
-        ...(kubeconfig === undefined ? {} : { kubeconfig }),
-        ...(config.k8sAPIToken === undefined ? {} : { k8sAPIToken: config.k8sAPIToken }),
-      },
+      secrets,
     };
   }
   if (config.etcdEndpoints === undefined) {

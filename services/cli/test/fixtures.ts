@@ -25,7 +25,7 @@ import {
   toFederated,
 } from "@fedview/model";
 
-interface PodSpec {
+export interface PodSpec {
   ns: string;
   name: string;
   node: string;
@@ -34,13 +34,23 @@ interface PodSpec {
   ip: string;
 }
 
-function pod(spec: PodSpec): CalicoResource {
-  const p = {
+/** The Kubernetes Pod of a spec, as the API server stores it. */
+export function kubePod(spec: PodSpec): Pod {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
     metadata: { name: spec.name, namespace: spec.ns, labels: spec.labels },
-    spec: { nodeName: spec.node, ...(spec.sa ? { serviceAccountName: spec.sa } : {}) },
-    status: { phase: "Running", podIPs: [{ ip: spec.ip }] },
-  } as Pod;
-  const wep = podToWorkloadEndpoint(p);
+    spec: {
+      nodeName: spec.node,
+      ...(spec.sa ? { serviceAccountName: spec.sa } : {}),
+      containers: [{ name: "main", image: "app" }],
+    },
+    status: { phase: "Running", podIP: spec.ip, podIPs: [{ ip: spec.ip }] },
+  } as unknown as Pod;
+}
+
+function pod(spec: PodSpec): CalicoResource {
+  const wep = podToWorkloadEndpoint(kubePod(spec));
   if (wep === null) throw new Error(`pod ${spec.name} has no endpoint`);
   return wep;
 }
@@ -85,26 +95,30 @@ function profile(name: string, labels: Record<string, string>): CalicoResource {
   return { apiVersion: "projectcalico.org/v3", kind: "Profile", metadata: { name }, spec: { labelsToApply: labels } };
 }
 
-/** The local cluster's resources as stored in its datastore. */
-export function localResources(): CalicoResource[] {
+/** The local cluster's namespaces (name, labels). */
+export const LOCAL_NAMESPACES: [string, Record<string, string>][] = [
+  ["prod", { env: "production", team: "shop" }],
+  ["dev", { env: "dev" }],
+];
+
+/** The local cluster's service accounts (namespace, name, labels). */
+export const LOCAL_SERVICE_ACCOUNTS: [string, string, Record<string, string>][] = [
+  ["prod", "api", { team: "payments" }],
+  ["prod", "default", {}],
+  ["dev", "default", {}],
+];
+
+/** The local cluster's pods. */
+export const LOCAL_PODS: PodSpec[] = [
+  { ns: "prod", name: "frontend-7d4", node: "node-1", labels: { app: "frontend" }, sa: "default", ip: "10.0.1.5" },
+  { ns: "prod", name: "api-5f9", node: "node-1", labels: { app: "api" }, sa: "api", ip: "10.0.1.6" },
+  { ns: "prod", name: "db-0", node: "node-2", labels: { app: "db" }, sa: "default", ip: "10.0.2.7" },
+  { ns: "dev", name: "api-6c1", node: "node-2", labels: { app: "api" }, sa: "default", ip: "10.0.2.8" },
+];
+
+/** The local Calico resources that no Kubernetes object gives: host endpoints, tiers, policies. */
+export function localCalicoResources(): CalicoResource[] {
   return [
-    namespace("prod", { env: "production", team: "shop" }),
-    namespace("dev", { env: "dev" }),
-    serviceAccount("prod", "api", { team: "payments" }),
-    serviceAccount("prod", "default"),
-    serviceAccount("dev", "default"),
-    profile("hep-base", { "host-endpoint": "true" }),
-    pod({
-      ns: "prod",
-      name: "frontend-7d4",
-      node: "node-1",
-      labels: { app: "frontend" },
-      sa: "default",
-      ip: "10.0.1.5",
-    }),
-    pod({ ns: "prod", name: "api-5f9", node: "node-1", labels: { app: "api" }, sa: "api", ip: "10.0.1.6" }),
-    pod({ ns: "prod", name: "db-0", node: "node-2", labels: { app: "db" }, sa: "default", ip: "10.0.2.7" }),
-    pod({ ns: "dev", name: "api-6c1", node: "node-2", labels: { app: "api" }, sa: "default", ip: "10.0.2.8" }),
     hostEndpoint("node-1-eth0", "node-1", { role: "gateway" }),
     hostEndpoint("node-2-eth0", "node-2", {}),
     tier("security", 100),
@@ -143,6 +157,17 @@ export function localResources(): CalicoResource[] {
       egress: [{ action: "Allow", destination: { selector: 'app == "db"', notSelector: "has(role)" } }],
     }),
     globalPolicy("platform.audit", { tier: "platform", order: 2_000_000, selector: "all()" }),
+  ];
+}
+
+/** The local cluster's resources as stored in an etcd datastore. */
+export function localResources(): CalicoResource[] {
+  return [
+    ...LOCAL_NAMESPACES.map(([name, labels]) => namespace(name, labels)),
+    ...LOCAL_SERVICE_ACCOUNTS.map(([ns, name, labels]) => serviceAccount(ns, name, labels)),
+    profile("hep-base", { "host-endpoint": "true" }),
+    ...LOCAL_PODS.map(pod),
+    ...localCalicoResources(),
   ];
 }
 
