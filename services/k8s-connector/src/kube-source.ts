@@ -435,12 +435,13 @@ class KubernetesSource implements ClusterSource {
         idleCloses = 0;
         if (end.events > 0) failures = 0;
       }
-      if (end.fatal) throw error;
+      const failure = error ?? new KubeSourceError(`${this.description}: watch ${resource} failed`);
+      if (end.fatal) throw failure;
       failures++;
-      if (failures > this.#watchRetries) throw error;
+      if (failures > this.#watchRetries) throw failure;
       const delay = backoffDelay(failures, this.#backoff, this.#random);
       this.#logger?.info(
-        { resource, revision, attempt: failures, delayMs: delay, err: error?.message },
+        { resource, revision, attempt: failures, delayMs: delay, err: failure.message },
         "watch failed; watching again after a backoff",
       );
       await this.#clock.sleep(delay, signal);
