@@ -33,6 +33,15 @@ function apiVersionOf(ref: Ref): string {
   return typeof ref === "string" ? "v1" : `${ref.group}/${ref.version}`;
 }
 
+const KINDS: Record<string, string> = {
+  namespaces: "Namespace",
+  serviceaccounts: "ServiceAccount",
+  pods: "Pod",
+  nodes: "Node",
+  hostendpoints: "HostEndpoint",
+  ippools: "IPPool",
+};
+
 const CALICO_CRDS = [
   { plural: "hostendpoints", kind: "HostEndpoint" },
   { plural: "ippools", kind: "IPPool" },
@@ -121,16 +130,20 @@ export async function startK3sCluster(): Promise<TestCluster> {
       await writeStatus(body);
     },
     async update(ref, object) {
-      const body = spec(ref, object);
-      const current = await objects.read(body as KubernetesObject & { metadata: { name: string } });
-      const labels: Record<string, string | null> = { ...(body.metadata?.labels ?? {}) };
+      const body = spec(ref, object) as KubernetesObject & { metadata: { name: string }; spec?: unknown };
+      const current = await objects.read(body);
+      // Labels replace the current ones (a merge patch removes a key set to null).
+      const labels: Record<string, string | null> = { ...(body.metadata.labels ?? {}) };
       for (const key of Object.keys(current.metadata?.labels ?? {})) if (!(key in labels)) labels[key] = null;
-      const patch = { apiVersion: body.apiVersion, kind: body.kind, metadata: { ...body.metadata, labels } };
-      const rest = { ...(body as Record<string, unknown>) };
-      delete rest["metadata"];
-      delete rest["status"];
+      // A pod's spec is immutable after creation: only its labels and status change here.
+      const patch = {
+        apiVersion: body.apiVersion,
+        kind: body.kind,
+        metadata: { name: body.metadata.name, namespace: body.metadata.namespace, labels },
+        ...(body.kind !== "Pod" && body.spec !== undefined ? { spec: body.spec } : {}),
+      };
       await objects.patch(
-        { ...rest, ...patch } as KubernetesObject,
+        patch as KubernetesObject,
         undefined,
         undefined,
         undefined,
@@ -140,13 +153,14 @@ export async function startK3sCluster(): Promise<TestCluster> {
       await writeStatus(body);
     },
     async remove(ref, name, namespace) {
-      const kind = typeof ref === "string" ? undefined : ref.plural;
-      const resource = await objects.read({
+      const plural = typeof ref === "string" ? ref : ref.plural;
+      const target = {
         apiVersion: apiVersionOf(ref),
-        kind: kindFor(typeof ref === "string" ? ref : (kind ?? "")),
+        kind: KINDS[plural] ?? plural,
         metadata: { name, ...(namespace ? { namespace } : {}) },
-      } as KubernetesObject & { metadata: { name: string } });
-      await objects.delete(resource, undefined, undefined, 0);
+      };
+      // Grace period 0: gone at once, as on the test server (no kubelet will ever confirm it).
+      await objects.delete(target, undefined, undefined, 0);
     },
     async tokenMaterial(rules: PolicyRule[]): Promise<KubernetesConnectionMaterial> {
       const name = uniqueName("fedview");
@@ -183,16 +197,4 @@ export async function startK3sCluster(): Promise<TestCluster> {
       await container.stop();
     },
   };
-}
-
-function kindFor(plural: string): string {
-  const kinds: Record<string, string> = {
-    namespaces: "Namespace",
-    serviceaccounts: "ServiceAccount",
-    pods: "Pod",
-    nodes: "Node",
-    hostendpoints: "HostEndpoint",
-    ippools: "IPPool",
-  };
-  return kinds[plural] ?? plural;
 }
