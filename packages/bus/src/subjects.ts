@@ -45,7 +45,7 @@ export const DEFAULT_LEASES_BUCKET = "fedview-leases";
 export const QUERY_SERVICE_NAME = "fedview-query";
 
 /** Endpoints of the query service. */
-export const QUERY_ENDPOINTS = ["eval", "policy", "endpoint", "host", "status", "watch"] as const;
+export const QUERY_ENDPOINTS = ["eval", "policy", "endpoint", "host", "status", "watch", "inventory"] as const;
 
 /** One endpoint of the query service. */
 export type QueryEndpoint = (typeof QUERY_ENDPOINTS)[number];

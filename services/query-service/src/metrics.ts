@@ -8,7 +8,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { DropReason, FederatedView } from "./view.js";
 
 /** The verbs of the query service, as metric labels. */
-export type QueryVerb = "eval" | "policy" | "endpoint" | "host" | "status" | "watch";
+export type QueryVerb = "eval" | "policy" | "endpoint" | "host" | "status" | "watch" | "inventory";
 
 /** How a request ended. */
 export type QueryOutcome = "ok" | "not_found" | "invalid" | "error";

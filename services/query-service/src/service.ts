@@ -28,6 +28,7 @@ import type { HandlerContext } from "./handlers/common.js";
 import { endpointEndpoint } from "./handlers/endpoint.js";
 import { evalEndpoint } from "./handlers/eval.js";
 import { hostEndpoint } from "./handlers/host.js";
+import { inventoryEndpoint } from "./handlers/inventory.js";
 import { policyEndpoint } from "./handlers/policy.js";
 import { statusEndpoint } from "./handlers/status.js";
 import { watchEndpoint } from "./handlers/watch.js";
@@ -186,7 +187,7 @@ export function createQueryService(config: QueryServiceConfig, deps: QueryServic
         service = await serveService(nc!, {
           name: QUERY_SERVICE_NAME,
           version: QUERY_SERVICE_VERSION,
-          description: "fedview federated view: calicoq eval, policy, endpoint, host, status and watch",
+          description: "fedview federated view: calicoq eval, policy, endpoint, host, status and watch; inventory",
           queue: config.queue,
           endpoints: {
             eval: asServiceEndpoint(evalEndpoint(context)),
@@ -195,6 +196,7 @@ export function createQueryService(config: QueryServiceConfig, deps: QueryServic
             host: asServiceEndpoint(hostEndpoint(context)),
             status: asServiceEndpoint(statusEndpoint(context)),
             watch: asServiceEndpoint(watchEndpoint(context)),
+            inventory: asServiceEndpoint(inventoryEndpoint(context)),
           },
           metrics: busMetrics,
           onError: (err, endpoint) => recordError(err, `query ${endpoint} failed`),

@@ -237,6 +237,34 @@ export interface QueryServiceStatus {
   watches: number;
 }
 
+/** `inventory` request: one page of what the view holds, optionally of one cluster. */
+export interface InventoryRequest {
+  /** Only this cluster's resources. */
+  cluster?: string;
+  /** The `next` of the previous page. */
+  after?: string;
+  /** Items per page; default 5000. */
+  limit?: number;
+}
+
+/** One resource the view holds, with the version it holds it at. */
+export interface InventoryItem {
+  cluster: string;
+  kind: string;
+  id: string;
+  revision: string;
+  generation: number;
+}
+
+/**
+ * `inventory` result: what the view holds (deleted resources excluded), sorted by cluster, kind and id;
+ * `next` is set when more pages follow. Lets an operator or a test compare the view with a datastore.
+ */
+export interface InventoryResult {
+  items: InventoryItem[];
+  next?: string;
+}
+
 /** `status` result: the service and one row per cluster. */
 export interface StatusResult {
   service: QueryServiceStatus;

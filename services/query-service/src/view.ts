@@ -122,6 +122,9 @@ const KIND_CODE = {
   Tier: "T",
 } as const;
 type ViewKind = keyof typeof KIND_CODE;
+const KIND_OF_CODE: Record<string, ViewKind> = Object.fromEntries(
+  Object.entries(KIND_CODE).map(([kind, code]) => [code, kind as ViewKind]),
+);
 
 function isViewKind(kind: string): kind is ViewKind {
   return Object.hasOwn(KIND_CODE, kind);
@@ -727,6 +730,38 @@ export class FederatedView {
       rows.push(row);
     }
     return rows.sort((a, b) => (a.local !== b.local ? (a.local ? -1 : 1) : byCodePoint(a.cluster, b.cluster)));
+  }
+
+  /**
+   * Every resource the view holds (deleted ones excluded) with its (generation, revision), sorted by
+   * cluster, kind and id: the `inventory` verb, for comparing the view with a datastore. Optionally of
+   * one cluster, and only the items after `after` (a key this method returned as `key`).
+   */
+  inventory(options: { cluster?: string; after?: string; limit?: number } = {}): {
+    items: { key: string; cluster: string; kind: string; id: string; revision: string; generation: number }[];
+    more: boolean;
+  } {
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    const keys: string[] = [];
+    const stamps = new Map<string, Version>();
+    const add = (key: string, version: Version): void => {
+      if (options.cluster !== undefined && !key.startsWith(`${options.cluster}${SEP}`)) return;
+      if (options.after !== undefined && key <= options.after) return;
+      keys.push(key);
+      stamps.set(key, version);
+    };
+    for (const [key, record] of this.#endpoints) add(key, record);
+    for (const [key, record] of this.#profiles) add(key, record);
+    for (const [key, record] of this.#policies) add(key, record);
+    for (const [key, record] of this.#tiers) add(key, record);
+    keys.sort(byCodePoint);
+    const page = keys.slice(0, Math.min(keys.length, limit));
+    const items = page.map((key) => {
+      const [cluster, code, id] = key.split(SEP) as [string, string, string];
+      const { generation, revision } = stamps.get(key)!;
+      return { key, cluster, kind: KIND_OF_CODE[code]!, id, revision, generation };
+    });
+    return { items, more: page.length < keys.length };
   }
 
   /** What the view holds, per cluster and kind (metrics). */

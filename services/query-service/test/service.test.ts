@@ -25,6 +25,8 @@ import {
   type EndpointsResult,
   type EvalResult,
   FederatedView,
+  type InventoryItem,
+  type InventoryResult,
   type PolicyResult,
   type QueryAnswer,
   type QueryService,
@@ -270,6 +272,33 @@ describe("query service", () => {
     await third.ready;
     const again = await requestService<QueryAnswer<EndpointsResult>>(nc, querySubject("endpoint"), { substring: "" });
     expect(again).toEqual(before);
+  });
+
+  it("answers inventory pages that together list the view with its versions", async () => {
+    const events = allEvents();
+    await publishAll(events, statuses());
+    const service = startService();
+    await service.start();
+    await service.ready;
+    const items: InventoryItem[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await requestService<QueryAnswer<InventoryResult>>(nc, querySubject("inventory"), {
+        limit: 4,
+        ...(after === undefined ? {} : { after }),
+      });
+      items.push(...page.result.items);
+      if (page.result.next === undefined) break;
+      after = page.result.next;
+    }
+    expect(items).toEqual(
+      reference(events)
+        .inventory()
+        .items.map(({ key: _key, ...item }) => item),
+    );
+    await expect(requestService(nc, querySubject("inventory"), { cluster: "Not A Cluster" })).rejects.toBeInstanceOf(
+      InvalidRequestError,
+    );
   });
 
   it("shares requests between replicas through the queue group", async () => {
