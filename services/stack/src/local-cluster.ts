@@ -8,10 +8,12 @@
  * — `_local` included. The stack therefore publishes `_local` after that first listing, and puts it back
  * (with a newer generation, so nothing published meanwhile can shadow it) whenever it is deleted.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   type BusConnection,
   type ConnectionConfig,
   ConnectionConfigStore,
+  type ConnectionConfigWatch,
   type ConnectionSpec,
   DATASTORE_TYPES,
   LOCAL_CLUSTER,
@@ -121,34 +123,60 @@ export async function publishLocalCluster(options: LocalClusterOptions): Promise
   }
   if (!unchanged) await put(previous);
 
-  const watch = await store.watch({ datastoreType: type });
-  const loop = (async () => {
-    let live = false;
-    for await (const change of watch) {
-      if (change.type === "snapshot-complete") {
-        live = true;
-        continue;
-      }
-      if (!live || change.type !== "delete" || change.cluster !== LOCAL_CLUSTER) continue;
-      logger.warn(
-        { cluster: LOCAL_CLUSTER },
-        "the local cluster's connection config was deleted (config-service keeps only RCCs); publishing it again",
-      );
+  // Keep it published: re-put when a snapshot lacks it or a live change deletes it. The watch is opened
+  // again after a failure (NATS restarting); `start` resolves once the first snapshot has been checked.
+  const closing = new AbortController();
+  let current: ConnectionConfigWatch | undefined;
+  let started: () => void = () => {};
+  const firstSnapshot = new Promise<void>((resolve) => {
+    started = resolve;
+  });
+  const keep = async (): Promise<void> => {
+    while (!closing.signal.aborted) {
       try {
-        await put(generation);
+        current = await store.watch({ datastoreType: type });
+        let present = false;
+        let live = false;
+        for await (const change of current) {
+          if (change.type === "snapshot-complete") {
+            live = true;
+            if (!present) await republish("missing");
+            started();
+          } else if (change.type === "put" && change.config.cluster === LOCAL_CLUSTER) {
+            present = true;
+          } else if (change.type === "delete" && change.cluster === LOCAL_CLUSTER) {
+            present = false;
+            if (live) await republish("deleted");
+          }
+        }
       } catch (err) {
-        logger.error({ err }, "cannot publish the local cluster's connection config again");
+        if (!closing.signal.aborted)
+          logger.warn({ err }, "watching the local cluster's connection config failed; retrying");
+      } finally {
+        await current?.close().catch(() => {});
       }
+      started();
+      await sleep(1000, undefined, { signal: closing.signal }).catch(() => {});
     }
-  })();
+  };
+  const republish = async (why: "missing" | "deleted"): Promise<void> => {
+    logger.warn(
+      { cluster: LOCAL_CLUSTER, why },
+      "the local cluster's connection config is gone (config-service keeps only RCCs' configs); publishing it again",
+    );
+    await put(generation);
+  };
+  const loop = keep();
+  await firstSnapshot;
 
   return {
     get generation() {
       return generation;
     },
     async [Symbol.asyncDispose]() {
-      await watch.close();
-      await loop.catch(() => {});
+      closing.abort();
+      await current?.close().catch(() => {});
+      await loop;
     },
   };
 }
