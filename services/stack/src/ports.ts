@@ -56,6 +56,7 @@ function tryListen(port: number): Promise<number | undefined> {
 export async function choosePorts(
   remembered: Readonly<Record<string, number>>,
   requested: Readonly<Partial<StackPorts>> = {},
+  preferredPorts: Readonly<Partial<StackPorts>> = PREFERRED_PORTS,
 ): Promise<StackPorts> {
   const chosen: Partial<StackPorts> = {};
   const taken = new Set<number>();
@@ -68,7 +69,7 @@ export async function choosePorts(
   }
   for (const name of PORT_NAMES) {
     if (chosen[name] !== undefined) continue;
-    const preferred = PREFERRED_PORTS[name];
+    const preferred = preferredPorts[name];
     let port = preferred !== undefined && !taken.has(preferred) ? await tryListen(preferred) : undefined;
     while (port === undefined || taken.has(port)) port = await tryListen(0);
     chosen[name] = port;

@@ -287,9 +287,21 @@ export async function createLocalStack(options: LocalStackOptions): Promise<Loca
   }
 }
 
-/** `createLocalStack` for a command: runs until `signal` aborts, then stops everything. */
+/**
+ * `createLocalStack` for a command: runs until `signal` aborts, then stops everything. An abort during
+ * the start is the stop that was asked for, not a failure: it resolves once everything is stopped.
+ */
 export async function runStack(options: LocalStackOptions & { signal: AbortSignal }): Promise<void> {
-  const stack = await createLocalStack(options);
+  let stack: LocalStack;
+  try {
+    stack = await createLocalStack(options);
+  } catch (err) {
+    if (err instanceof StackAbortedError) {
+      options.stdout?.write("Stopped before the stack was up.\n");
+      return;
+    }
+    throw err;
+  }
   try {
     if (!options.signal.aborted) {
       await new Promise<void>((resolve) => options.signal.addEventListener("abort", () => resolve(), { once: true }));
