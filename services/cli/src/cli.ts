@@ -267,15 +267,21 @@ function defaultIo(options: RunCliOptions): CliIo {
   return io;
 }
 
-/** Aborts on SIGINT/SIGTERM while a command runs (only when the caller gave no signal). */
-function interruptSignal(): { signal: AbortSignal; release: () => void } {
-  const controller = new AbortController();
+/**
+ * SIGINT/SIGTERM → `controller.abort()`, once a long-running command asks for it (`watch`,
+ * `status --wait`); one-shot commands keep Node's default, so Ctrl-C ends them at once.
+ */
+function interruptCapture(controller: AbortController): { capture: () => void; release: () => void } {
   const onSignal = () => controller.abort();
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  let captured = false;
   return {
-    signal: controller.signal,
-    release: () => {
+    capture() {
+      if (captured) return;
+      captured = true;
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+    },
+    release() {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
     },
@@ -288,13 +294,18 @@ function interruptSignal(): { signal: AbortSignal; release: () => void } {
  */
 export async function runCli(argv: readonly string[], options: RunCliOptions & RunCliInternals = {}): Promise<number> {
   const io = defaultIo(options);
-  const interrupt = io.signal === undefined ? interruptSignal() : undefined;
-  if (interrupt !== undefined) io.signal = interrupt.signal;
+  let interrupt: ReturnType<typeof interruptCapture> | undefined;
+  if (io.signal === undefined) {
+    const controller = new AbortController();
+    io.signal = controller.signal;
+    interrupt = interruptCapture(controller);
+  }
   const ctx: CommandContext = {
     io,
     invokedAs: options.invokedAs ?? "fedview",
     openBackend: options.openBackend ?? openModeBackend,
     debugEnabled: false,
+    captureInterrupts: () => interrupt?.capture(),
     debug(message) {
       if (this.debugEnabled) io.stderr.write(`debug: ${message}\n`);
     },

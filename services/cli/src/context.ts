@@ -30,6 +30,8 @@ export interface CommandContext {
   io: CliIo;
   invokedAs: "fedview" | "calicoq";
   openBackend: BackendOpener;
+  /** Makes SIGINT/SIGTERM abort `io.signal` instead of ending the process (long-running commands). */
+  captureInterrupts(): void;
   /** Set once `-d` is parsed. */
   debugEnabled: boolean;
   /** Writes a `--debug` line to stderr. */

@@ -90,7 +90,7 @@ export async function openNatsBackend(url: string, env: CliIo["env"]): Promise<Q
   } catch (err) {
     throw new BackendError(err instanceof Error ? err.message : String(err), { cause: err });
   }
-  const ask = async <K extends Exclude<QueryEndpoint, "watch">, T>(
+  const ask = async <K extends keyof QueryRequests & Exclude<QueryEndpoint, "watch">, T>(
     endpoint: K,
     request: QueryRequests[K],
     selector?: string,

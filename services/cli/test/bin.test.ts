@@ -3,12 +3,12 @@
  * links after `npm ci && npm run build`): they answer against a real etcd and exit on their own, with
  * calicoq's exit codes.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn as spawnChild } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { encodeEtcdResource } from "@fedview/model";
-import { startEtcd } from "@fedview/testkit";
+import { startEtcd, waitFor } from "@fedview/testkit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { localResources } from "./fixtures.js";
 
@@ -64,5 +64,27 @@ describe("the built binaries", () => {
     const help = await spawn("fedview", ["--help"], {});
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Usage: fedview [options] [command]");
+  });
+
+  it("fedview watch streams until SIGINT, then exits 0", async () => {
+    await using etcd = await startEtcd();
+    for (const resource of localResources()) {
+      const { key, value } = encodeEtcdResource(resource);
+      await etcd.etcdctl("put", key, value);
+    }
+    const child = spawnChild(bin("fedview"), ["-c", "/absent", "watch", "app == 'db'"], {
+      env: { PATH: process.env["PATH"] ?? "", ETCD_ENDPOINTS: etcd.url },
+    });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    await waitFor(() => stdout.includes("+ Workload endpoint"), { timeout: 30_000 });
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(stdout).toBe(
+      "Watching endpoints matching selector app == 'db':\n+ Workload endpoint node-2/k8s/prod.db-0/eth0\n",
+    );
   });
 });

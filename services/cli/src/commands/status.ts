@@ -43,6 +43,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 async function waitForSync(ctx: CommandContext, backend: QueryBackend, timeoutMs: number): Promise<ClusterStatusRow[]> {
+  ctx.captureInterrupts();
   const started = Date.now();
   const tty = ctx.io.stderr.isTTY === true;
   let lastLine = "";

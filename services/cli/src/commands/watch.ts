@@ -29,6 +29,7 @@ export async function runWatch(
     throw new CliUsageError(`Output Format: "${format}" is not valid. Output Format must be one of json or ps`);
   }
   checkSelector(selector);
+  ctx.captureInterrupts();
   const controller = new AbortController();
   const stop = () => controller.abort();
   ctx.io.signal?.addEventListener("abort", stop, { once: true });
