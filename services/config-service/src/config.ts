@@ -15,7 +15,10 @@
  * | `FEDVIEW_NATS_TLS_CA_FILE`, `…_CERT_FILE`, `…_KEY_FILE` | | NATS TLS |
  * | `FEDVIEW_CONNECTIONS_BUCKET` | `fedview-connections` | KV bucket of connection configs |
  * | `FEDVIEW_STATE_STREAM` | `FEDVIEW_STATE` | stream holding cluster statuses |
- * | `FEDVIEW_ENSURE_STREAM` | `true` | create the bucket and stream when missing |
+ * | `FEDVIEW_LEASES_BUCKET` | `fedview-leases` | KV bucket of leases (the connectors' bucket: config-service's leader lease lives there too) |
+ * | `FEDVIEW_LEASE_TTL_MS` | `6000` | lease TTL when this service creates the lease bucket; set it as the connectors do, or the two keep resetting it |
+ * | `FEDVIEW_ENSURE_STREAM` | `true` | create the stream and buckets when missing |
+ * | `FEDVIEW_JETSTREAM_REPLICAS` | `1` | replicas of the stream and buckets it creates (1–5, at most the NATS cluster size; 3 for a 3-node cluster) |
  * | `FEDVIEW_CONNECTOR_XKEY_PUBLIC` | (required) | the connectors' curve public key (`X…`): secrets are sealed to it |
  * | `FEDVIEW_CONFIG_XKEY_SEED`, `FEDVIEW_CONFIG_XKEY_SEED_FILE` | generated | this service's curve seed (`SX…`); keep it stable so restarts do not republish |
  * | `FEDVIEW_METRICS_HOST`, `FEDVIEW_METRICS_PORT` | `0.0.0.0`, `9465` | `/metrics`, `/healthz`, `/readyz`; `0` picks a free port, `off` disables |
@@ -49,7 +52,13 @@ export interface ConfigServiceConfig {
   bus: BusConnectOptions;
   connectionsBucket: string;
   stateStream: string;
+  /** Where the leader lease lives (shared with the connectors' leases). */
+  leasesBucket: string;
+  /** TTL of the lease bucket when this service creates it. */
+  leaseTtlMs: number;
   ensureTopology: boolean;
+  /** JetStream replicas of the state stream and the buckets (1–5). */
+  jetstreamReplicas: number;
   sealing: {
     connectorPublicKey: string;
     /** This service's curve seed; generated at start when absent. */
@@ -133,7 +142,24 @@ const envSchema = z.object({
   FEDVIEW_NATS_TLS_KEY_FILE: optional,
   FEDVIEW_CONNECTIONS_BUCKET: name("fedview-connections"),
   FEDVIEW_STATE_STREAM: name("FEDVIEW_STATE"),
+  FEDVIEW_LEASES_BUCKET: name("fedview-leases"),
+  FEDVIEW_LEASE_TTL_MS: integer(6_000, 1_000),
   FEDVIEW_ENSURE_STREAM: boolean(true),
+  FEDVIEW_JETSTREAM_REPLICAS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return 1;
+      const n = Number(v.trim());
+      if (!Number.isInteger(n) || n < 1 || n > 5) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected a whole number from 1 to 5 (JetStream replicas of the stream and buckets, at most the NATS cluster size), got "${v}"`,
+        });
+        return z.NEVER;
+      }
+      return n;
+    }),
   FEDVIEW_CONNECTOR_XKEY_PUBLIC: z
     .string({ message: "is required: the connectors' curve public key (X…), to seal credentials to" })
     .transform((v) => v.trim())
@@ -249,7 +275,10 @@ export function readConfigServiceConfig(env: Record<string, string | undefined> 
     bus,
     connectionsBucket: e.FEDVIEW_CONNECTIONS_BUCKET,
     stateStream: e.FEDVIEW_STATE_STREAM,
+    leasesBucket: e.FEDVIEW_LEASES_BUCKET,
+    leaseTtlMs: e.FEDVIEW_LEASE_TTL_MS,
     ensureTopology: e.FEDVIEW_ENSURE_STREAM,
+    jetstreamReplicas: e.FEDVIEW_JETSTREAM_REPLICAS,
     sealing: { connectorPublicKey: e.FEDVIEW_CONNECTOR_XKEY_PUBLIC, ...(seed !== undefined ? { seed } : {}) },
     metrics: e.FEDVIEW_METRICS_PORT === null ? null : { host: e.FEDVIEW_METRICS_HOST, port: e.FEDVIEW_METRICS_PORT },
     filePollIntervalMs: e.FEDVIEW_FILE_POLL_INTERVAL_MS,

@@ -3,8 +3,7 @@ import {
   ConnectionConfigStore,
   connectBus,
   createSealingKeyPair,
-  ensureConnectionsBucket,
-  ensureStateStream,
+  ensureBusTopology,
   publishClusterStatus,
   type SealingKeyPair,
   type ServiceEndpoint,
@@ -161,8 +160,13 @@ export function createConfigService(config: ConfigServiceConfig, options: Config
       })();
 
       if (config.ensureTopology) {
-        await ensureConnectionsBucket(nc, { connectionsBucket: config.connectionsBucket });
-        await ensureStateStream(nc, { stateStream: config.stateStream });
+        await ensureBusTopology(nc, {
+          stateStream: config.stateStream,
+          connectionsBucket: config.connectionsBucket,
+          leasesBucket: config.leasesBucket,
+          leaseTtlMs: config.leaseTtlMs,
+          replicas: config.jetstreamReplicas,
+        });
       }
       const connections = await ConnectionConfigStore.open(nc, { bucket: config.connectionsBucket });
       const js = jetstream(nc);

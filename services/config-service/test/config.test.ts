@@ -20,7 +20,32 @@ describe("readConfigServiceConfig", () => {
     expect(config.sealing).toEqual({ connectorPublicKey: CONNECTOR });
     expect(config.connectionsBucket).toBe("fedview-connections");
     expect(config.filePollIntervalMs).toBe(10_000);
+    expect(config.leasesBucket).toBe("fedview-leases");
+    expect(config.leaseTtlMs).toBe(6_000);
+    expect(config.jetstreamReplicas).toBe(1);
   });
+
+  it.each([
+    [undefined, 1],
+    ["", 1],
+    ["1", 1],
+    ["3", 3],
+    [" 5 ", 5],
+  ])("reads FEDVIEW_JETSTREAM_REPLICAS=%j as %i replicas", (value, replicas) => {
+    const env = { FEDVIEW_CONNECTOR_XKEY_PUBLIC: CONNECTOR, FEDVIEW_JETSTREAM_REPLICAS: value };
+    expect(readConfigServiceConfig(env).jetstreamReplicas).toBe(replicas);
+  });
+
+  it.each(["0", "6", "2.5", "three", "-1", "1e1"])(
+    "refuses FEDVIEW_JETSTREAM_REPLICAS=%j, naming the variable and the allowed range",
+    (value) => {
+      const env = { FEDVIEW_CONNECTOR_XKEY_PUBLIC: CONNECTOR, FEDVIEW_JETSTREAM_REPLICAS: value };
+      expect(() => readConfigServiceConfig(env)).toThrow(ConfigurationError);
+      expect(() => readConfigServiceConfig(env)).toThrow(
+        `FEDVIEW_JETSTREAM_REPLICAS: expected a whole number from 1 to 5 (JetStream replicas of the stream and buckets, at most the NATS cluster size), got "${value}"`,
+      );
+    },
+  );
 
   it("reads the ETCD_* variables as calicoctl does", () => {
     const config = readConfigServiceConfig({
