@@ -68,6 +68,8 @@ class EtcdSource implements ClusterSource {
   readonly #watchStartTimeoutMs: number;
   readonly #logger: Logger | undefined;
   readonly #watchers = new Set<Watcher>();
+  /** Watchers etcd3 no longer tracks (cancelled by etcd, ended, or detached while disconnected). */
+  readonly #ended = new Set<Watcher>();
   #disposed = false;
 
   constructor(options: EtcdSourceOptions) {
@@ -194,14 +196,26 @@ class EtcdSource implements ClusterSource {
           queue.push(this.#changes(res));
           notify();
         });
-        watcher.on("disconnected", (err: Error) =>
+        watcher.on("disconnected", (err: Error) => {
           fail(
             new ResyncRequiredError("disconnected", `etcd watch disconnected: ${describeEtcdError(err)}`, {
               cause: err,
             }),
-          ),
-        );
-        watcher.on("error", (err: Error) => fail(this.#watchError(err)));
+          );
+          // No stream exists right now, so detaching sends nothing; etcd3 must not resume it.
+          this.#detach(watcher);
+        });
+        watcher.on("error", (err: Error) => {
+          // etcd cancelled it and etcd3 already dropped it: sending a cancel now would earn a
+          // response for an unknown watch, which etcd3 throws on.
+          this.#ended.add(watcher);
+          fail(this.#watchError(err));
+          notify();
+        });
+        watcher.on("end", () => {
+          this.#ended.add(watcher);
+          notify();
+        });
       }
       const startBy = Date.now() + this.#watchStartTimeoutMs;
       for (;;) {
@@ -225,6 +239,17 @@ class EtcdSource implements ClusterSource {
       }
     } finally {
       signal.removeEventListener("abort", notify);
+      // After a compaction or cancellation etcd ends every watch of this revision by itself: give
+      // it a moment, so that our cancel requests do not cross its cancellations.
+      if (failure !== undefined && !(failure instanceof ResyncRequiredError && failure.reason === "disconnected")) {
+        const graceUntil = Date.now() + 2_000;
+        while (watchers.some((w) => !this.#ended.has(w)) && Date.now() < graceUntil) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, 50).unref();
+          });
+        }
+      }
       await this.#cancel(watchers);
     }
   }
@@ -278,11 +303,20 @@ class EtcdSource implements ClusterSource {
     return new ResyncRequiredError("cancelled", `etcd cancelled the watch: ${text}`, { cause: err });
   }
 
+  #detach(watcher: Watcher): void {
+    if (this.#ended.has(watcher)) return;
+    this.#ended.add(watcher);
+    watcher.cancel().catch(() => {});
+  }
+
   async #cancel(watchers: Watcher[]): Promise<void> {
     if (watchers.length === 0) return;
     for (const w of watchers) this.#watchers.delete(w);
+    const live = watchers.filter((w) => !this.#ended.has(w));
+    for (const w of watchers) this.#ended.delete(w);
+    if (live.length === 0) return;
     // A cancel waits for etcd's answer; a stream that is gone never answers. Bounded, then dropped.
-    const done = Promise.allSettled(watchers.map((w) => w.cancel()));
+    const done = Promise.allSettled(live.map((w) => w.cancel()));
     const timeout = new AbortController();
     await Promise.race([done, sleep(2_000, timeout.signal)]);
     timeout.abort();
