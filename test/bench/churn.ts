@@ -1,0 +1,96 @@
+/**
+ * Churn on a remote etcd: paced individual puts (each its own revision, as independent writers make
+ * them) of endpoints whose `probe` label flips between "on" and "off", so that every update is a real
+ * label change and starts or stops a match of `probe == "on"`.
+ */
+import type { Etcd3 } from "etcd3";
+import { etcdEntry, fleetEndpoint } from "./fleet.js";
+
+/** The stored value of endpoint `n` with `probe` set, precomputed so the generator stays cheap. */
+export function probeValues(endpoints: number): { keys: Buffer[]; on: Buffer[]; off: Buffer[] } {
+  const keys: Buffer[] = [];
+  const on: Buffer[] = [];
+  const off: Buffer[] = [];
+  for (let n = 0; n < endpoints; n++) {
+    const wep = fleetEndpoint(n);
+    const labels = wep.metadata.labels ?? {};
+    const { key, value } = etcdEntry({ ...wep, metadata: { ...wep.metadata, labels: { ...labels, probe: "on" } } });
+    keys.push(Buffer.from(key));
+    on.push(Buffer.from(value));
+    off.push(
+      Buffer.from(etcdEntry({ ...wep, metadata: { ...wep.metadata, labels: { ...labels, probe: "off" } } }).value),
+    );
+  }
+  return { keys, on, off };
+}
+
+/** Which pod number a watch event's endpoint is (`…/ns-X.pod-N/eth0`). */
+export function podNumber(displayName: string): number {
+  const match = /\.pod-(\d+)\//.exec(displayName);
+  return match ? Number(match[1]) : -1;
+}
+
+export interface ChurnOptions {
+  client: Etcd3;
+  values: { keys: Buffer[]; on: Buffer[]; off: Buffer[] };
+  /** Updates per second. */
+  rate: number;
+  durationMs: number;
+  /** Puts awaiting etcd's answer at most; beyond it the generator falls behind (and says so). */
+  maxInFlight?: number;
+  /** Called as each put is sent: endpoint number, whether probe is now on, send time. */
+  onSend?: (n: number, on: boolean, at: number) => void;
+}
+
+export interface ChurnResult {
+  sent: number;
+  failed: number;
+  /** Achieved rate over the run, per second. */
+  achieved: number;
+}
+
+/** Round-robin churn over every endpoint at `rate` per second for `durationMs`. */
+export async function churn(options: ChurnOptions, state: { next: number; on: boolean[] }): Promise<ChurnResult> {
+  const { client, values, rate, durationMs } = options;
+  const maxInFlight = options.maxInFlight ?? 1024;
+  const count = values.keys.length;
+  let inFlight = 0;
+  let sent = 0;
+  let failed = 0;
+  let wake: (() => void) | undefined;
+  const t0 = performance.now();
+  const done = () => {
+    inFlight--;
+    wake?.();
+  };
+  for (;;) {
+    const elapsed = performance.now() - t0;
+    if (elapsed >= durationMs) break;
+    const due = Math.floor((rate * elapsed) / 1000) - sent;
+    if (due <= 0) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      continue;
+    }
+    for (let i = 0; i < due; i++) {
+      if (inFlight >= maxInFlight) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        break;
+      }
+      const n = state.next;
+      state.next = (state.next + 1) % count;
+      const on = !state.on[n];
+      state.on[n] = on;
+      inFlight++;
+      sent++;
+      options.onSend?.(n, on, performance.now());
+      client.kv.put({ key: values.keys[n]!, value: on ? values.on[n]! : values.off[n]! }).then(done, () => {
+        failed++;
+        done();
+      });
+    }
+    // Let answers and other timers in between batches.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
+  return { sent, failed, achieved: (sent * 1000) / (performance.now() - t0) };
+}
