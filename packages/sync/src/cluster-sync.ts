@@ -60,6 +60,8 @@ interface Serving {
   abort: AbortController;
   /** Resolves with why the watch ended; `undefined` when it was stopped. Never rejects. */
   done: Promise<unknown>;
+  /** Aborted once `done` resolved: wakes waits that must not outlive the watch. */
+  ended: AbortController;
 }
 
 async function disposeQuietly(source: ClusterSource, logger: Logger): Promise<void> {
@@ -254,6 +256,15 @@ export class ClusterSync implements AsyncDisposable {
           await raceSignals(new Promise<never>(() => {}), [changed, closing]);
           continue;
         }
+        if (this.#serving?.ended.signal.aborted && this.#serving.generation !== desired.connection.generation) {
+          // The previous generation stopped serving while the new one still fails: nothing is
+          // watched any more, so the data is stale and the status must say so.
+          const old = this.#serving;
+          this.#serving = undefined;
+          await disposeQuietly(old.source, this.#logger);
+          const why = await old.done;
+          throw why ?? new ResyncRequiredError("ended", "the watch ended");
+        }
         const serving = this.#serving;
         if (serving && serving.generation === desired.connection.generation) {
           const ended = await raceSignals(serving.done, [changed, closing]);
@@ -380,6 +391,7 @@ export class ClusterSync implements AsyncDisposable {
   async #retryWait(attempt: number): Promise<void> {
     const until = this.#clock.now() + backoffDelay(attempt, this.#backoff, this.#random);
     const changed = this.#changed.signal;
+    const servingEnded = this.#serving?.ended.signal;
     let expiryTried = false;
     for (;;) {
       const now = this.#clock.now();
@@ -391,7 +403,7 @@ export class ClusterSync implements AsyncDisposable {
       if (now >= until) return;
       const nextExpiry = expiryTried ? undefined : this.#expiresAt();
       const wakeAt = Math.min(until, nextExpiry ?? until);
-      const link = linkAbort(this.#close.signal, changed);
+      const link = linkAbort(this.#close.signal, changed, ...(servingEnded ? [servingEnded] : []));
       await this.#clock.sleep(wakeAt - now, link.signal);
       link.dispose();
       if (link.signal.aborted) return;
@@ -549,8 +561,10 @@ export class ClusterSync implements AsyncDisposable {
 
   #startServing(source: ClusterSource, generation: number, after: string): void {
     const abort = new AbortController();
+    const ended = new AbortController();
     const done = this.#serve(source, generation, after, abort.signal);
-    this.#serving = { source, generation, abort, done };
+    void done.then(() => ended.abort());
+    this.#serving = { source, generation, abort, done, ended };
   }
 
   async #stopServing(dispose: boolean): Promise<void> {

@@ -379,6 +379,34 @@ describe("ClusterSync: configuration changes", () => {
     await waitFor(() => h.live()[`${WEP}/ns/b`] !== undefined, { message: "old generation still serving" });
   });
 
+  it("when the old generation's watch dies while the new one still fails, the status turns ConnectionFailed and stale", async () => {
+    await using h = harness();
+    h.store.put(WEP, "ns/a");
+    const broken = new MemoryDatastore("broken");
+    broken.checkError = new Error("x509: certificate has expired");
+    const sync = new ClusterSync({
+      config: connection(h.cluster, 1),
+      createSource: (c) => (c.generation === 1 ? h.store : broken).source(),
+      publisher: h.publisher,
+      logger,
+      clock: h.clock,
+      random: () => 1,
+      backoff: { initialMs: 60_000, maxMs: 60_000 },
+      statusIntervalMs: 0,
+    });
+    await using _ = sync;
+    sync.start();
+    await waitFor(() => sync.status().status === "InSync" && h.store.activeWatches > 0);
+    sync.update(connection(h.cluster, 2));
+    await waitFor(() => sync.stats().failures === 1);
+    expect(sync.status()).toMatchObject({ status: "InSync", stale: false });
+    // The retry is a minute away; the old watch dies now: the status must not wait for the retry.
+    h.store.breakWatches(new Error("stream reset"));
+    await waitFor(() => sync.status().status === "ConnectionFailed", { message: "ConnectionFailed without a retry" });
+    expect(sync.status()).toMatchObject({ stale: true, error: "stream reset" });
+    expect(h.store.disposed).toBe(1);
+  });
+
   it("an invalid config retracts every resource, then reports ConfigIncomplete", async () => {
     await using h = harness();
     h.store.put(WEP, "ns/a");
