@@ -117,6 +117,8 @@ export class ConnectorRuntime implements AsyncDisposable {
   readonly #syncs = new Map<string, ClusterSync>();
   readonly #ops = new Map<string, Promise<void>>();
   readonly #claimPending = new Set<string>();
+  /** Syncs retracting a deleted cluster; abandoned (their data stays) if the runtime stops first. */
+  readonly #removing = new Set<ClusterSync>();
   readonly #presence: string;
   #leases: LeaseManager | undefined;
   #leaseKv: KV | undefined;
@@ -215,6 +217,7 @@ export class ConnectorRuntime implements AsyncDisposable {
     await this.#watch?.close().catch(() => {});
     await this.#watchLoop;
     await this.#rebalanceLoop;
+    await Promise.allSettled([...this.#removing].map((s) => s[Symbol.asyncDispose]()));
     await Promise.allSettled(this.#ops.values());
     const syncs = [...this.#syncs.values()];
     this.#syncs.clear();
@@ -326,7 +329,7 @@ export class ConnectorRuntime implements AsyncDisposable {
       if (sync) {
         this.#syncs.delete(cluster);
         this.#ownedChanged();
-        await sync.remove();
+        await this.#remove(sync);
         await this.#leases?.release(cluster);
         return;
       }
@@ -458,9 +461,18 @@ export class ConnectorRuntime implements AsyncDisposable {
     }
     const placeholder: ClusterConfig = { valid: false, cluster, generation: 0, error: "the cluster was removed" };
     const sync = new ClusterSync(this.#syncOptions(placeholder));
-    await sync.remove();
+    await this.#remove(sync);
     this.#o.metrics?.removeCluster(cluster);
     await this.#leases?.release(cluster);
+  }
+
+  async #remove(sync: ClusterSync): Promise<void> {
+    this.#removing.add(sync);
+    try {
+      await sync.remove();
+    } finally {
+      this.#removing.delete(sync);
+    }
   }
 
   #syncOptions(config: ClusterConfig): ClusterSyncOptions {
