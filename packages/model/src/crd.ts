@@ -17,16 +17,29 @@ export const CALICO_CRD_API_VERSION = "crd.projectcalico.org/v1";
 /** The annotation in which Calico stashes v3 metadata on a custom resource. */
 export const CALICO_METADATA_ANNOTATION = "projectcalico.org/metadata";
 
-/** Go's JSON writes unset values as null; the v3 schemas expect them absent. */
-function withoutNulls(meta: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(meta).filter(([, value]) => value !== null && value !== undefined));
+/**
+ * Metadata only the Kubernetes API server writes, never part of a Calico v3 resource: server-side
+ * apply bookkeeping (often larger than the resource itself) and the legacy self link.
+ */
+const API_SERVER_METADATA: ReadonlySet<string> = new Set(["managedFields", "selfLink"]);
+
+/**
+ * The custom resource's metadata as v3 metadata starts from: without the API server's own fields,
+ * and without nulls (Go's JSON writes unset values as null; the v3 schemas expect them absent).
+ */
+function baseMetadata(meta: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(meta).filter(
+      ([key, value]) => value !== null && value !== undefined && !API_SERVER_METADATA.has(key),
+    ),
+  );
 }
 
 /** Rebuilds v3 metadata from a custom resource's metadata and Calico's stash, if any. */
 function v3Metadata(meta: Record<string, unknown>): Record<string, unknown> {
   const annotations = isRecord(meta["annotations"]) ? { ...meta["annotations"] } : undefined;
   const stashText = annotations?.[CALICO_METADATA_ANNOTATION];
-  if (annotations === undefined || typeof stashText !== "string") return withoutNulls(meta);
+  if (annotations === undefined || typeof stashText !== "string") return baseMetadata(meta);
   delete annotations[CALICO_METADATA_ANNOTATION];
   let stash: Record<string, unknown> = {};
   try {
@@ -35,7 +48,7 @@ function v3Metadata(meta: Record<string, unknown>): Record<string, unknown> {
   } catch {
     // An unreadable stash is ignored: the custom resource's own metadata still identifies it.
   }
-  const out: Record<string, unknown> = { ...withoutNulls(meta) };
+  const out: Record<string, unknown> = { ...baseMetadata(meta) };
   delete out["annotations"];
   const labels = stash["labels"] ?? meta["labels"];
   if (isRecord(labels)) out["labels"] = labels;

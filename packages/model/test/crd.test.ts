@@ -78,6 +78,39 @@ describe("hostEndpointFromCrd", () => {
   });
 });
 
+/** What the API server adds to every custom resource it returns (server-side apply, older servers' self link). */
+const API_SERVER_METADATA = {
+  selfLink: "/apis/crd.projectcalico.org/v1/hostendpoints/worker-1-eth0",
+  managedFields: [
+    {
+      manager: "calicoctl",
+      operation: "Update",
+      apiVersion: "crd.projectcalico.org/v1",
+      time: "2025-03-01T12:00:00Z",
+      fieldsType: "FieldsV1",
+      fieldsV1: { "f:spec": { ".": {}, "f:node": {}, "f:interfaceName": {}, "f:expectedIPs": {} } },
+    },
+  ],
+};
+
+describe("fromCrdResource drops what only the API server writes", () => {
+  it.each<[string, Record<string, unknown>]>([
+    ["without a stash", {}],
+    [
+      "with Calico's metadata stash",
+      { annotations: { "projectcalico.org/metadata": JSON.stringify({ annotations: { owner: "ops" } }) } },
+    ],
+    ["with a null managedFields", { managedFields: null }],
+  ])("%s", (_label, extra) => {
+    const result = fromCrdResource(crdHostEndpoint({ ...API_SERVER_METADATA, ...extra }));
+    expect(result.success).toBe(true);
+    const metadata = result.success ? result.data.metadata : {};
+    expect(metadata).not.toHaveProperty("managedFields");
+    expect(metadata).not.toHaveProperty("selfLink");
+    expect(metadata).toMatchObject({ name: "worker-1-eth0", uid: "d1d2d3", resourceVersion: "5521", generation: 1 });
+  });
+});
+
 describe("fromCrdResource / toCrdResource", () => {
   it("round-trips a v3 resource through its custom resource", () => {
     const hep = storedHostEndpoint();

@@ -201,18 +201,6 @@ export function kubernetesNodeToCalico(node: z.infer<typeof KubernetesNodeSchema
 
 type Decoded = { ok: true; resource: CalicoResource | null } | { ok: false; reason: string };
 
-/**
- * A custom resource without `metadata.managedFields`: server-side apply bookkeeping that the API
- * server adds to every object it returns, which model's CRD conversion would otherwise carry onto
- * the bus (often larger than the resource itself).
- */
-function withoutManagedFields(object: unknown): unknown {
-  const meta = record(record(object)?.["metadata"]);
-  if (meta === undefined || !("managedFields" in meta)) return object;
-  const { managedFields: _dropped, ...kept } = meta;
-  return { ...(object as Record<string, unknown>), metadata: kept };
-}
-
 function decode(type: KubeResourceType, object: unknown): Decoded {
   switch (type.plural) {
     case "pods": {
@@ -236,11 +224,11 @@ function decode(type: KubeResourceType, object: unknown): Decoded {
       return { ok: true, resource: kubernetesNodeToCalico(node.data) };
     }
     case "hostendpoints": {
-      const hep = hostEndpointFromCrd(withoutManagedFields(object));
+      const hep = hostEndpointFromCrd(object);
       return hep.success ? { ok: true, resource: hep.data } : { ok: false, reason: describeIssues(hep.issues) };
     }
     default: {
-      const crd = fromCrdResource(withoutManagedFields(object));
+      const crd = fromCrdResource(object);
       if (!crd.success) return { ok: false, reason: describeIssues(crd.issues) };
       if (crd.data.kind !== type.kind) {
         return { ok: false, reason: `kind must be "${type.kind}", not "${crd.data.kind}"` };

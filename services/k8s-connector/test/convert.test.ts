@@ -86,9 +86,12 @@ describe("convertObject", () => {
     expect(convertObject("east", type, typed)).toEqual(convertObject("east", type, json));
   });
 
-  it("drops the API server's managedFields from custom resources", () => {
+  it("drops the API server's managedFields and selfLink from custom resources", () => {
     const object = hostEndpoint("h", { node: "n" });
-    const withFields = { ...object, metadata: { ...object.metadata, managedFields: [{ manager: "kubectl" }] } };
+    const withFields = {
+      ...object,
+      metadata: { ...object.metadata, managedFields: [{ manager: "kubectl" }], selfLink: "/apis/x/h" },
+    };
     const converted = convertObject("east", typeOf("hostendpoints"), withFields);
     expect(converted.type === "resource" && (converted.resource as { metadata: object }).metadata).toEqual({
       name: "h",
