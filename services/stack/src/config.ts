@@ -3,11 +3,12 @@
  *
  * | flag / variable | default | meaning |
  * |---|---|---|
- * | `--state-dir DIR`, `FEDVIEW_STATE_DIR` | `.fedview` | the one directory all state lives in |
+ * | `--state-dir DIR`, `FEDVIEW_STATE_DIR` | `.fedview` | the one directory all state lives in; relative to where the command was typed (`INIT_CWD` under npm) |
  * | `--no-demo` | demo on | no demo: the local datastore is the one calicoctl's variables name (`DATASTORE_TYPE`, `ETCD_ENDPOINTS`, `KUBECONFIG`, …), else the embedded etcd |
  * | `FEDVIEW_SYNC_TIMEOUT_MS` | `90000` | how long to wait for every cluster to be InSync before saying which is not |
  * | `FEDVIEW_LOG_LEVEL` | `info` | level of `<state dir>/logs/fedview.log` |
  */
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { StackConfigError } from "./errors.js";
@@ -79,10 +80,12 @@ export function readStackCommandLine(
     throw new StackConfigError(`invalid stack configuration: ${issues.join("; ")}`);
   }
   const e = parsed.data;
+  // npm and bin/up.sh run the stack from another directory; INIT_CWD is where the user typed the command.
+  const typedIn = env["INIT_CWD"] ?? process.cwd();
   return {
     help: values.help === true,
     options: {
-      stateDir: values["state-dir"] ?? e.FEDVIEW_STATE_DIR,
+      stateDir: resolve(typedIn, values["state-dir"] ?? e.FEDVIEW_STATE_DIR),
       demo: values["no-demo"] !== true,
       logLevel: e.FEDVIEW_LOG_LEVEL,
       ...(e.FEDVIEW_SYNC_TIMEOUT_MS !== undefined ? { syncTimeoutMs: e.FEDVIEW_SYNC_TIMEOUT_MS } : {}),

@@ -17,3 +17,5 @@ try {
   process.stderr.write(`fedview up: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;
 }
+// Everything is stopped; do not wait out timers a server's stop leaves behind (testkit's kill grace period).
+process.exit();

@@ -256,6 +256,7 @@ export async function createLocalStack(options: LocalStackOptions): Promise<Loca
       ...(secretStore ? { secretStoreKubeconfig: secretStore.kubeconfigFile } : {}),
       ...(east ? { eastTlsDir: join(layout.eastEtcdDir, "tls") } : {}),
       sync,
+      cwd: process.env["INIT_CWD"] ?? process.cwd(),
     })) {
       say(line);
     }

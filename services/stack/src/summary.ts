@@ -2,7 +2,8 @@
  * What the stack prints once it is up: where everything is, how the demo is wired (and why the Secret
  * lives where it does), and the next commands to try, with real names from the demo.
  */
-import { relative } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { DEMO_POLICY_EXAMPLES, EAST_CLUSTER, WEST_ACCESS_SECRET, WEST_CLUSTER } from "./demo-data.js";
 import type { StackUrls, SyncReport } from "./types.js";
 import { clusterLabel } from "./wait-sync.js";
@@ -19,6 +20,21 @@ export interface SummaryInput {
   secretStoreKubeconfig?: string;
   eastTlsDir?: string;
   sync: SyncReport;
+  /** Where the commands are typed; `npx fedview` resolves only inside the repository. */
+  cwd: string;
+}
+
+/** The directory whose `node_modules/.bin` has `fedview`: the repository this stack runs from. */
+export function fedviewCliRoot(from: string = import.meta.dirname): string | undefined {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "node_modules", ".bin", "fedview"))) return dir;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+function inside(dir: string, root: string): boolean {
+  const rel = relative(root, dir);
+  return rel === "" || (!rel.startsWith("..") && !rel.startsWith("/"));
 }
 
 /** The summary, as lines. */
@@ -42,7 +58,7 @@ export function summaryLines(input: SummaryInput): string[] {
   lines.push(`  Logs       ${input.logFile}`);
 
   if (input.demo && urls.demo !== undefined) {
-    const tls = input.eastTlsDir === undefined ? "" : ` in ${relative(process.cwd(), input.eastTlsDir) || "."}`;
+    const tls = input.eastTlsDir === undefined ? "" : ` in ${input.eastTlsDir}`;
     lines.push("");
     lines.push("Demo federation:");
     const rows: [string, string][] = [
@@ -73,6 +89,8 @@ export function summaryLines(input: SummaryInput): string[] {
 
   lines.push("");
   lines.push("Try, in another terminal:");
+  const cliRoot = fedviewCliRoot();
+  if (cliRoot !== undefined && !inside(input.cwd, cliRoot)) lines.push(`  cd ${cliRoot}`);
   lines.push(`  export FEDVIEW_NATS_URL=${urls.nats}`);
   lines.push("  npx fedview status");
   lines.push('  npx fedview eval "all()"');

@@ -1,11 +1,18 @@
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readStackCommandLine, StackConfigError } from "../src/index.js";
 
 describe("readStackCommandLine", () => {
   it.each([
-    ["nothing: the demo in .fedview", [], {}, { stateDir: ".fedview", demo: true, logLevel: "info" }],
-    ["--no-demo", ["--no-demo"], {}, { stateDir: ".fedview", demo: false, logLevel: "info" }],
+    ["nothing: the demo in ./.fedview", [], {}, { stateDir: resolve(".fedview"), demo: true, logLevel: "info" }],
+    ["--no-demo", ["--no-demo"], {}, { stateDir: resolve(".fedview"), demo: false, logLevel: "info" }],
     ["--state-dir", ["--state-dir", "/srv/fv"], {}, { stateDir: "/srv/fv", demo: true, logLevel: "info" }],
+    [
+      "a relative dir, where npm was run",
+      ["--state-dir", "fv"],
+      { INIT_CWD: "/home/me/work" },
+      { stateDir: "/home/me/work/fv", demo: true, logLevel: "info" },
+    ],
     [
       "FEDVIEW_STATE_DIR",
       [],
@@ -16,13 +23,13 @@ describe("readStackCommandLine", () => {
       "--state-dir over FEDVIEW_STATE_DIR",
       ["--state-dir=a"],
       { FEDVIEW_STATE_DIR: "b" },
-      { stateDir: "a", demo: true, logLevel: "info" },
+      { stateDir: resolve("a"), demo: true, logLevel: "info" },
     ],
     [
       "timeout and log level",
       [],
       { FEDVIEW_SYNC_TIMEOUT_MS: "5000", FEDVIEW_LOG_LEVEL: "debug" },
-      { stateDir: ".fedview", demo: true, logLevel: "debug", syncTimeoutMs: 5000 },
+      { stateDir: resolve(".fedview"), demo: true, logLevel: "debug", syncTimeoutMs: 5000 },
     ],
   ])("%s", (_name, argv, env, options) => {
     expect(readStackCommandLine(argv, env)).toEqual({ help: false, options });
