@@ -177,9 +177,11 @@ export class FederatedView {
   // ---------------------------------------------------------------- applying changes
 
   /**
-   * Applies one resource event. Returns true if it changed the view; false if it was dropped: older
-   * than (or as old as) what the view holds for that resource, a kind the view does not keep, a
-   * policy or tier from a remote cluster, or a resource that fails the model's schema.
+   * Applies one resource event. Returns true if it was applied; false if it was dropped: older than
+   * what the view holds for that resource, a kind the view does not keep, a policy or tier from a
+   * remote cluster, or a resource that fails the model's schema. An event as old as what is held is
+   * applied (last writer wins): the state stream keeps one message per subject in publication order,
+   * and a connector retracting expired data publishes the delete at the version of the upsert.
    */
   applyResourceEvent(event: ResourceEvent): boolean {
     const { cluster, kind, id } = event;
@@ -189,7 +191,7 @@ export class FederatedView {
     }
     const key = resourceKey(cluster, kind, id);
     const held = this.#heldVersion(key, kind);
-    if (held !== undefined && compareVersions(event, held) <= 0) return this.#drop(event, "stale");
+    if (held !== undefined && compareVersions(event, held) < 0) return this.#drop(event, "stale");
     const version: Version = { generation: event.generation, revision: event.revision };
 
     if (event.op === "delete") {

@@ -99,6 +99,16 @@ describe("event ordering", () => {
     expect(displayNames(view, "all()")).toEqual(["east/node-a/k8s/prod.api-e1/eth0"]);
   });
 
+  it("applies a delete at the held version (expired data) and a republish at that version again", () => {
+    const view = new FederatedView();
+    view.applyResourceEvent(upsert("east", apiPod({ app: "api" }), 1, 10));
+    expect(view.applyResourceEvent(remove("east", "WorkloadEndpoint", WEP_ID, 1, 10))).toBe(true);
+    expect(view.eval("all()").endpoints).toEqual([]);
+    // The cluster comes back unchanged: the connector republishes the same version.
+    expect(view.applyResourceEvent(upsert("east", apiPod({ app: "api" }), 1, 10))).toBe(true);
+    expect(displayNames(view, "all()")).toEqual(["east/node-a/k8s/prod.api-e1/eth0"]);
+  });
+
   it("drops a delete older than the upsert it would remove", () => {
     const view = new FederatedView();
     view.applyResourceEvent(upsert("east", apiPod({ app: "api" }), 2, 5));
