@@ -1,7 +1,8 @@
 /**
  * Kubernetes datastore (KDD) conversion: what Calico derives from Kubernetes objects when a cluster
  * keeps its data in the Kubernetes API. Pod → WorkloadEndpoint, Namespace → `kns.<ns>` Profile,
- * ServiceAccount → `ksa.<ns>.<sa>` Profile. The input schemas validate only the fields read here
+ * ServiceAccount → `ksa.<ns>.<sa>` Profile, Node → Node (NetworkPolicy → `knp.default.<name>` lives
+ * in `kubernetes-network-policy.ts`). The input schemas validate only the fields read here
  * and keep the rest, so a connector can check remote objects at the edge and skip malformed ones.
  */
 import { z } from "zod";
@@ -22,8 +23,10 @@ import {
 import { assignOwn, setOwn } from "./objects.js";
 import type {
   EndpointPort,
+  KubernetesNode,
   Labels,
   Namespace,
+  Node,
   ObjectMeta,
   Pod,
   Profile,
@@ -111,6 +114,18 @@ export const ServiceAccountSchema = z.looseObject({
   metadata: KubernetesObjectMetaSchema.extend({ namespace: z.string().min(1) }),
 });
 
+/** The Node fields the Node → Calico Node conversion reads. */
+export const KubernetesNodeSchema = z.looseObject({
+  apiVersion: z.literal("v1").optional(),
+  kind: z.literal("Node").optional(),
+  metadata: KubernetesObjectMetaSchema,
+  status: z
+    .looseObject({
+      addresses: z.array(z.looseObject({ type: z.string(), address: z.string() })).nullish(),
+    })
+    .prefault({}),
+});
+
 /** Kubernetes' wire form of a timestamp: RFC 3339 in whole seconds. */
 function formatTimestamp(value: string | Date | null | undefined): string | undefined {
   if (value === null || value === undefined) return undefined;
@@ -119,7 +134,7 @@ function formatTimestamp(value: string | Date | null | undefined): string | unde
 }
 
 /** The identity fields Calico carries over from a Kubernetes object into the converted resource. */
-function carriedMeta(meta: z.infer<typeof KubernetesObjectMetaSchema>): Partial<ObjectMeta> {
+export function carriedMeta(meta: z.infer<typeof KubernetesObjectMetaSchema>): Partial<ObjectMeta> {
   const out: Partial<ObjectMeta> = {};
   if (meta.uid !== undefined) out.uid = meta.uid;
   if (meta.resourceVersion !== undefined) out.resourceVersion = meta.resourceVersion;
@@ -273,5 +288,71 @@ export function serviceAccountToProfile(serviceAccount: ServiceAccount): Profile
       ...carriedMeta(serviceAccount.metadata),
     },
     spec: { labelsToApply: prefixedLabels(SERVICE_ACCOUNT_LABEL_PREFIX, serviceAccount.metadata.labels, name) },
+  };
+}
+
+/** Annotations in which Calico's node agent records a node's BGP and tunnel settings (libcalico-go KDD). */
+const NODE_ANNOTATIONS = {
+  ipv4Address: "projectcalico.org/IPv4Address",
+  ipv6Address: "projectcalico.org/IPv6Address",
+  asNumber: "projectcalico.org/ASNumber",
+  ipv4IPIPTunnelAddr: "projectcalico.org/IPv4IPIPTunnelAddr",
+  routeReflectorClusterID: "projectcalico.org/RouteReflectorClusterID",
+  ipv4VXLANTunnelAddr: "projectcalico.org/IPv4VXLANTunnelAddr",
+  vxlanTunnelMACAddr: "projectcalico.org/VXLANTunnelMACAddr",
+  ipv6VXLANTunnelAddr: "projectcalico.org/IPv6VXLANTunnelAddr",
+  vxlanTunnelMACAddrV6: "projectcalico.org/VXLANTunnelMACAddrV6",
+} as const;
+
+/** The node addresses Calico copies from a Kubernetes node's status. */
+const CARRIED_NODE_ADDRESS_TYPES: ReadonlySet<string> = new Set(["InternalIP", "ExternalIP"]);
+
+/**
+ * Converts a Kubernetes Node to the Calico Node a Kubernetes datastore derives from it: the node's
+ * labels; BGP and tunnel settings from Calico's `projectcalico.org/*` annotations (an AS number only
+ * when it is decimal); addresses from the BGP addresses (`CalicoNodeIP`) then the node's InternalIP
+ * and ExternalIP; and an orchestrator reference to the Kubernetes node.
+ */
+export function kubernetesNodeToCalico(node: KubernetesNode): Node {
+  const annotations = node.metadata.annotations ?? {};
+  const annotation = (key: keyof typeof NODE_ANNOTATIONS): string | undefined =>
+    annotations[NODE_ANNOTATIONS[key]] || undefined;
+
+  const bgp: NonNullable<Node["spec"]["bgp"]> = {};
+  for (const key of ["ipv4Address", "ipv6Address", "ipv4IPIPTunnelAddr", "routeReflectorClusterID"] as const) {
+    const value = annotation(key);
+    if (value !== undefined) bgp[key] = value;
+  }
+  const asNumber = annotation("asNumber");
+  if (asNumber !== undefined && /^\d+$/.test(asNumber)) bgp.asNumber = Number(asNumber);
+
+  const spec: Node["spec"] = {};
+  if (Object.keys(bgp).length > 0) spec.bgp = bgp;
+  for (const key of [
+    "ipv4VXLANTunnelAddr",
+    "vxlanTunnelMACAddr",
+    "ipv6VXLANTunnelAddr",
+    "vxlanTunnelMACAddrV6",
+  ] as const) {
+    const value = annotation(key);
+    if (value !== undefined) spec[key] = value;
+  }
+  const addresses: { address: string; type: string }[] = [];
+  for (const address of [bgp.ipv4Address, bgp.ipv6Address]) {
+    if (address !== undefined) addresses.push({ address, type: "CalicoNodeIP" });
+  }
+  for (const { address, type } of node.status.addresses ?? []) {
+    if (CARRIED_NODE_ADDRESS_TYPES.has(type)) addresses.push({ address, type });
+  }
+  if (addresses.length > 0) spec.addresses = addresses;
+  spec.orchRefs = [{ nodeName: node.metadata.name, orchestrator: ORCHESTRATOR_KUBERNETES }];
+
+  const metadata: ObjectMeta = { name: node.metadata.name };
+  if (node.metadata.labels !== undefined) metadata.labels = assignOwn({}, node.metadata.labels);
+  return {
+    apiVersion: CALICO_API_VERSION,
+    kind: "Node",
+    metadata: { ...metadata, ...carriedMeta(node.metadata) },
+    spec,
   };
 }

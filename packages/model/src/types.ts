@@ -14,7 +14,13 @@ import type {
   ProfileSchema,
   WorkloadEndpointSchema,
 } from "./calico-v3.js";
-import type { KubernetesObjectMetaSchema, NamespaceSchema, PodSchema, ServiceAccountSchema } from "./kdd.js";
+import type {
+  KubernetesNodeSchema,
+  KubernetesObjectMetaSchema,
+  NamespaceSchema,
+  PodSchema,
+  ServiceAccountSchema,
+} from "./kdd.js";
 import type { GlobalNetworkPolicySchema, NetworkPolicySchema, PolicyTypeSchema, TierSchema } from "./policy.js";
 import type {
   ClusterAccessSecretRefSchema,
@@ -164,6 +170,8 @@ export type Pod = z.infer<typeof PodSchema>;
 export type Namespace = z.infer<typeof NamespaceSchema>;
 /** The ServiceAccount fields the KDD conversion reads (others kept). */
 export type ServiceAccount = z.infer<typeof ServiceAccountSchema>;
+/** The Kubernetes Node fields the KDD conversion reads (others kept). */
+export type KubernetesNode = z.infer<typeof KubernetesNodeSchema>;
 
 /** Every Calico v3 resource type the model knows. */
 export type CalicoResource =

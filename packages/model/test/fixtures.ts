@@ -142,3 +142,41 @@ export function storedNamespaceProfile(): Profile {
     },
   };
 }
+
+/** A worker node with the annotations Calico's node agent writes, as the API server returns it. */
+export function kubernetesNode(
+  overrides: { metadata?: Record<string, unknown>; status?: Record<string, unknown> } = {},
+) {
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: {
+      name: "worker-1",
+      uid: "9c1b7e2d-3333-4c55-9d7b-000000000003",
+      resourceVersion: "99120",
+      creationTimestamp: "2025-01-02T09:00:00Z",
+      labels: {
+        "kubernetes.io/hostname": "worker-1",
+        "kubernetes.io/os": "linux",
+        "topology.kubernetes.io/zone": "eu-west-1a",
+      },
+      annotations: {
+        "node.alpha.kubernetes.io/ttl": "0",
+        "projectcalico.org/IPv4Address": "192.168.10.21/24",
+        "projectcalico.org/IPv4VXLANTunnelAddr": "10.244.1.0",
+        "projectcalico.org/VXLANTunnelMACAddr": "66:3a:7f:0e:12:9b",
+        "volumes.kubernetes.io/controller-managed-attach-detach": "true",
+      },
+      ...overrides.metadata,
+    },
+    spec: { podCIDR: "10.244.1.0/24", podCIDRs: ["10.244.1.0/24"] },
+    status: {
+      addresses: [
+        { type: "InternalIP", address: "192.168.10.21" },
+        { type: "Hostname", address: "worker-1" },
+      ],
+      nodeInfo: { kubeletVersion: "v1.31.4", osImage: "Debian GNU/Linux 12 (bookworm)" },
+      ...overrides.status,
+    },
+  };
+}

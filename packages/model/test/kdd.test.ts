@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
   KddConversionError,
+  KubernetesNodeSchema,
+  kubernetesNodeToCalico,
   NamespaceSchema,
   namespaceToProfile,
   type Pod,
@@ -10,7 +12,7 @@ import {
   ServiceAccountSchema,
   serviceAccountToProfile,
 } from "../src/index.js";
-import { frontendServiceAccount, runningPod, shopNamespace } from "./fixtures.js";
+import { frontendServiceAccount, kubernetesNode, runningPod, shopNamespace } from "./fixtures.js";
 
 function pod(overrides: Parameters<typeof runningPod>[0] = {}): Pod {
   return PodSchema.parse(runningPod(overrides));
@@ -217,6 +219,124 @@ describe("serviceAccountToProfile", () => {
   });
 });
 
+describe("kubernetesNodeToCalico", () => {
+  const convert = (overrides: Parameters<typeof kubernetesNode>[0] = {}) =>
+    kubernetesNodeToCalico(KubernetesNodeSchema.parse(kubernetesNode(overrides)));
+  const withAnnotations = (annotations: Record<string, string> | null) => convert({ metadata: { annotations } });
+
+  it("converts a node with Calico's annotations exactly", () => {
+    expect(convert()).toEqual({
+      apiVersion: "projectcalico.org/v3",
+      kind: "Node",
+      metadata: {
+        name: "worker-1",
+        uid: "9c1b7e2d-3333-4c55-9d7b-000000000003",
+        resourceVersion: "99120",
+        creationTimestamp: "2025-01-02T09:00:00Z",
+        labels: {
+          "kubernetes.io/hostname": "worker-1",
+          "kubernetes.io/os": "linux",
+          "topology.kubernetes.io/zone": "eu-west-1a",
+        },
+      },
+      spec: {
+        bgp: { ipv4Address: "192.168.10.21/24" },
+        ipv4VXLANTunnelAddr: "10.244.1.0",
+        vxlanTunnelMACAddr: "66:3a:7f:0e:12:9b",
+        addresses: [
+          { address: "192.168.10.21/24", type: "CalicoNodeIP" },
+          { address: "192.168.10.21", type: "InternalIP" },
+        ],
+        orchRefs: [{ nodeName: "worker-1", orchestrator: "k8s" }],
+      },
+    });
+  });
+
+  it.each<[string, Record<string, string>, Record<string, unknown>]>([
+    [
+      "an IPv6 BGP address",
+      { "projectcalico.org/IPv6Address": "fd00:10::21/64" },
+      { bgp: { ipv6Address: "fd00:10::21/64" } },
+    ],
+    ["a decimal AS number, as a number", { "projectcalico.org/ASNumber": "64512" }, { bgp: { asNumber: 64512 } }],
+    [
+      "an IPIP tunnel address",
+      { "projectcalico.org/IPv4IPIPTunnelAddr": "10.244.1.1" },
+      { bgp: { ipv4IPIPTunnelAddr: "10.244.1.1" } },
+    ],
+    [
+      "a route reflector cluster ID",
+      { "projectcalico.org/RouteReflectorClusterID": "224.0.0.1" },
+      { bgp: { routeReflectorClusterID: "224.0.0.1" } },
+    ],
+    [
+      "IPv6 VXLAN settings",
+      {
+        "projectcalico.org/IPv6VXLANTunnelAddr": "fd00:244::1",
+        "projectcalico.org/VXLANTunnelMACAddrV6": "66:3a:7f:0e:12:9c",
+      },
+      { ipv6VXLANTunnelAddr: "fd00:244::1", vxlanTunnelMACAddrV6: "66:3a:7f:0e:12:9c" },
+    ],
+  ])("takes %s from its annotation", (_label, annotations, expected) => {
+    expect(withAnnotations(annotations).spec).toMatchObject(expected);
+  });
+
+  it.each<[string, Record<string, string> | null]>([
+    ["no annotations", null],
+    ["only annotations of other components", { "node.alpha.kubernetes.io/ttl": "0" }],
+    ["empty Calico annotations", { "projectcalico.org/IPv4Address": "", "projectcalico.org/IPv4VXLANTunnelAddr": "" }],
+    ["an AS number that is not decimal", { "projectcalico.org/ASNumber": "AS64512" }],
+  ])("has no BGP or tunnel settings with %s", (_label, annotations) => {
+    expect(withAnnotations(annotations).spec).toEqual({
+      addresses: [{ address: "192.168.10.21", type: "InternalIP" }],
+      orchRefs: [{ nodeName: "worker-1", orchestrator: "k8s" }],
+    });
+  });
+
+  it.each<[string, unknown, { address: string; type: string }[] | undefined]>([
+    [
+      "InternalIP and ExternalIP, in status order, after the BGP addresses",
+      [
+        { type: "ExternalIP", address: "203.0.113.21" },
+        { type: "Hostname", address: "worker-1" },
+        { type: "InternalIP", address: "192.168.10.21" },
+        { type: "InternalDNS", address: "worker-1.eu-west-1.compute.internal" },
+      ],
+      [
+        { address: "192.168.10.21/24", type: "CalicoNodeIP" },
+        { address: "203.0.113.21", type: "ExternalIP" },
+        { address: "192.168.10.21", type: "InternalIP" },
+      ],
+    ],
+    ["none when status has none (null)", null, [{ address: "192.168.10.21/24", type: "CalicoNodeIP" }]],
+  ])("carries %s", (_label, addresses, expected) => {
+    expect(convert({ status: { addresses } }).spec.addresses).toEqual(expected);
+  });
+
+  it("gives a node without annotations or addresses only its orchestrator reference", () => {
+    const node = KubernetesNodeSchema.parse({ metadata: { name: "bare" } });
+    expect(kubernetesNodeToCalico(node)).toEqual({
+      apiVersion: "projectcalico.org/v3",
+      kind: "Node",
+      metadata: { name: "bare" },
+      spec: { orchRefs: [{ nodeName: "bare", orchestrator: "k8s" }] },
+    });
+  });
+
+  it("accepts objects deserialised by @kubernetes/client-node (Date timestamps, null maps)", () => {
+    const node = convert({ metadata: { creationTimestamp: new Date("2025-01-02T09:00:00.000Z"), labels: null } });
+    expect(node.metadata.creationTimestamp).toBe("2025-01-02T09:00:00Z");
+    expect(node.metadata).not.toHaveProperty("labels");
+  });
+
+  it("does not let a __proto__ label change the prototype of the labels", () => {
+    const node = convert({ metadata: { labels: JSON.parse('{"__proto__": {"polluted": "yes"}, "os": "linux"}') } });
+    expect(Object.getPrototypeOf(node.metadata.labels)).toBe(Object.prototype);
+    expect(node.metadata.labels?.["polluted"]).toBeUndefined();
+    expect(node.metadata.labels?.["os"]).toBe("linux");
+  });
+});
+
 describe("Kubernetes input schemas", () => {
   it("keep fields they do not read", () => {
     const parsed = PodSchema.parse(runningPod());
@@ -237,8 +357,19 @@ describe("Kubernetes input schemas", () => {
     ["podIPs without ip", runningPod({ status: { podIPs: [{ address: "10.0.0.1" }] } }), "status.podIPs[0].ip"],
     ["another kind", { ...runningPod(), kind: "Deployment" }, "kind"],
     ["a service account without a namespace", { metadata: { name: "x" } }, "metadata.namespace"],
+    ["a node of another kind", { ...kubernetesNode(), kind: "Pod" }, "kind"],
+    [
+      "a node address without its address",
+      kubernetesNode({ status: { addresses: [{ type: "InternalIP" }] } }),
+      "status.addresses[0].address",
+    ],
+    ["a node without a name", kubernetesNode({ metadata: { name: "" } }), "metadata.name"],
   ])("reject %s", (label, input, path) => {
-    const schema = label.startsWith("a service account") ? ServiceAccountSchema : PodSchema;
+    const schema = label.startsWith("a service account")
+      ? ServiceAccountSchema
+      : label.startsWith("a node")
+        ? KubernetesNodeSchema
+        : PodSchema;
     const result = schema.safeParse(input);
     expect(result.success).toBe(false);
     expect(result.error?.issues.map((i) => i.path.join("."))).toContain(path.replace(/\[(\d+)\]/g, ".$1"));

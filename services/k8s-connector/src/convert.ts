@@ -12,11 +12,10 @@ import {
   hostEndpointFromCrd,
   isLocalCluster,
   KUBERNETES_POD_ENDPOINT,
-  KubernetesObjectMetaSchema,
+  KubernetesNodeSchema,
+  kubernetesNodeToCalico,
   NAMESPACE_PROFILE_PREFIX,
   NamespaceSchema,
-  type Node,
-  NodeSchema,
   namespaceToProfile,
   ORCHESTRATOR_KUBERNETES,
   PodSchema,
@@ -29,7 +28,7 @@ import {
   serviceAccountToProfile,
   toFederated,
 } from "@fedview/model";
-import { z } from "zod";
+import type { z } from "zod";
 import type { ConvertedObject, KubeResourceType } from "./types.js";
 
 // Kinds whose own name gets the `<cluster>/` prefix in the merged view (model's federation rules).
@@ -116,87 +115,6 @@ function describeIssues(issues: { path: string; message: string }[]): string {
     .slice(0, 3)
     .map((i) => (i.path ? `${i.path}: ${i.message}` : i.message))
     .join("; ");
-}
-
-/** Calico KDD's node annotations (libcalico-go `k8s/conversion`). */
-const NODE_ANNOTATIONS = {
-  ipv4Address: "projectcalico.org/IPv4Address",
-  ipv6Address: "projectcalico.org/IPv6Address",
-  asNumber: "projectcalico.org/ASNumber",
-  ipv4IPIPTunnelAddr: "projectcalico.org/IPv4IPIPTunnelAddr",
-  routeReflectorClusterID: "projectcalico.org/RouteReflectorClusterID",
-  ipv4VXLANTunnelAddr: "projectcalico.org/IPv4VXLANTunnelAddr",
-  vxlanTunnelMACAddr: "projectcalico.org/VXLANTunnelMACAddr",
-  ipv6VXLANTunnelAddr: "projectcalico.org/IPv6VXLANTunnelAddr",
-  vxlanTunnelMACAddrV6: "projectcalico.org/VXLANTunnelMACAddrV6",
-} as const;
-
-/** The Kubernetes Node fields the Node → Calico Node conversion reads. */
-export const KubernetesNodeSchema = z.looseObject({
-  metadata: KubernetesObjectMetaSchema,
-  status: z
-    .looseObject({
-      addresses: z.array(z.looseObject({ type: z.string(), address: z.string() })).nullish(),
-    })
-    .prefault({}),
-});
-
-function timestamp(value: string | Date | null | undefined): string | undefined {
-  if (value === null || value === undefined) return undefined;
-  return typeof value === "string" ? value : value.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-/**
- * A Kubernetes Node as the Calico Node a Kubernetes datastore derives from it: labels from the node,
- * BGP and tunnel settings from Calico's `projectcalico.org/*` annotations, addresses from those and
- * the node's InternalIP/ExternalIP, and an orchestrator reference to the Kubernetes node.
- */
-export function kubernetesNodeToCalico(node: z.infer<typeof KubernetesNodeSchema>): Node {
-  const a = node.metadata.annotations ?? {};
-  const bgp: Record<string, unknown> = {};
-  if (a[NODE_ANNOTATIONS.ipv4Address]) bgp["ipv4Address"] = a[NODE_ANNOTATIONS.ipv4Address];
-  if (a[NODE_ANNOTATIONS.ipv6Address]) bgp["ipv6Address"] = a[NODE_ANNOTATIONS.ipv6Address];
-  if (a[NODE_ANNOTATIONS.ipv4IPIPTunnelAddr]) bgp["ipv4IPIPTunnelAddr"] = a[NODE_ANNOTATIONS.ipv4IPIPTunnelAddr];
-  if (a[NODE_ANNOTATIONS.routeReflectorClusterID]) {
-    bgp["routeReflectorClusterID"] = a[NODE_ANNOTATIONS.routeReflectorClusterID];
-  }
-  const asn = a[NODE_ANNOTATIONS.asNumber];
-  if (asn && /^\d+$/.test(asn)) bgp["asNumber"] = Number(asn);
-  const spec: Record<string, unknown> = {};
-  if (Object.keys(bgp).length > 0) spec["bgp"] = bgp;
-  for (const field of [
-    "ipv4VXLANTunnelAddr",
-    "vxlanTunnelMACAddr",
-    "ipv6VXLANTunnelAddr",
-    "vxlanTunnelMACAddrV6",
-  ] as const) {
-    const value = a[NODE_ANNOTATIONS[field]];
-    if (value) spec[field] = value;
-  }
-  const addresses: { address: string; type: string }[] = [];
-  if (typeof bgp["ipv4Address"] === "string") addresses.push({ address: bgp["ipv4Address"], type: "CalicoNodeIP" });
-  if (typeof bgp["ipv6Address"] === "string") addresses.push({ address: bgp["ipv6Address"], type: "CalicoNodeIP" });
-  for (const address of node.status.addresses ?? []) {
-    if (address.type === "InternalIP" || address.type === "ExternalIP") {
-      addresses.push({ address: address.address, type: address.type });
-    }
-  }
-  if (addresses.length > 0) spec["addresses"] = addresses;
-  spec["orchRefs"] = [{ nodeName: node.metadata.name, orchestrator: ORCHESTRATOR_KUBERNETES }];
-  const created = timestamp(node.metadata.creationTimestamp);
-  const candidate = {
-    apiVersion: "projectcalico.org/v3",
-    kind: "Node",
-    metadata: {
-      name: node.metadata.name,
-      ...(node.metadata.labels !== undefined ? { labels: { ...node.metadata.labels } } : {}),
-      ...(node.metadata.uid !== undefined ? { uid: node.metadata.uid } : {}),
-      ...(node.metadata.resourceVersion !== undefined ? { resourceVersion: node.metadata.resourceVersion } : {}),
-      ...(created !== undefined ? { creationTimestamp: created } : {}),
-    },
-    spec,
-  };
-  return NodeSchema.parse(candidate) as Node;
 }
 
 type Decoded = { ok: true; resource: CalicoResource | null } | { ok: false; reason: string };

@@ -5,7 +5,7 @@ export {
 } from "./client.js";
 export type { KubernetesConnectorConfig } from "./config.js";
 export { readKubernetesConnectorConfig } from "./config.js";
-export { convertObject, federatedId, KubernetesNodeSchema, kubernetesNodeToCalico } from "./convert.js";
+export { convertObject, federatedId } from "./convert.js";
 export type { KubeConnectorErrorOptions } from "./errors.js";
 export { ConfigError, KubeConfigError, KubeRbacError, KubeSourceError } from "./errors.js";
 export {
