@@ -3,17 +3,18 @@
  * `read…Config(env)` — the path its `main.ts` takes — from an environment built here, never from the
  * caller's `process.env` (whose `FEDVIEW_*` variables may point a CLI elsewhere).
  */
-import { hostname } from "node:os";
-import { type BusConnection, connectBus } from "@fedview/bus";
 import { type ConfigService, createConfigService, readConfigServiceConfig } from "@fedview/config-service";
 import {
   createEtcdConnectorService,
   type EtcdConnectorService,
   readEtcdConnectorConfig,
 } from "@fedview/etcd-connector";
-import { createKubernetesSourceFactory } from "@fedview/k8s-connector";
+import {
+  createKubernetesConnectorService,
+  type KubernetesConnectorService,
+  readKubernetesConnectorConfig,
+} from "@fedview/k8s-connector";
 import { createQueryService, type QueryService, readQueryServiceConfig } from "@fedview/query-service";
-import { type ConnectorRuntime, createConnectorRuntime } from "@fedview/sync";
 import type { Logger } from "pino";
 import type { StackPorts } from "./types.js";
 
@@ -72,41 +73,12 @@ export function createStackQueryService(s: ServiceSettings): QueryService {
   return createQueryService(config, { logger: s.logger.child({ service: "query-service" }) });
 }
 
-/** What the stack needs of a service: start it, stop it. */
-export interface StackService extends AsyncDisposable {
-  start(): Promise<void>;
-}
-
-/**
- * The Kubernetes connector: every kubernetes cluster, `_local` included when the local datastore is
- * Kubernetes. INTERIM until `@fedview/k8s-connector` exports `createKubernetesConnectorService`: the
- * shared `ConnectorRuntime` over that package's `ClusterSource`, without its metrics endpoint.
- */
-export function createStackKubernetesConnector(s: ServiceSettings): StackService {
-  const logger = s.logger.child({ service: "k8s-connector" });
-  let nc: BusConnection | undefined;
-  let runtime: ConnectorRuntime | undefined;
-  return {
-    async start() {
-      nc = await connectBus({
-        servers: [s.natsUrl],
-        name: "fedview-k8s-connector",
-        reconnect: { waitOnFirstConnect: true },
-      });
-      runtime = createConnectorRuntime({
-        nc,
-        datastoreType: "kubernetes",
-        createSource: createKubernetesSourceFactory({ logger }),
-        sealingSeed: s.keys.connectorSeed,
-        expectedSenders: [s.keys.configPublicKey],
-        replicaId: `${hostname()}-${process.pid}-k8s`,
-        logger,
-      });
-      await runtime.start();
-    },
-    async [Symbol.asyncDispose]() {
-      await runtime?.[Symbol.asyncDispose]();
-      await nc?.close();
-    },
-  };
+/** The Kubernetes connector: every kubernetes cluster, `_local` included when the local datastore is Kubernetes. */
+export function createStackKubernetesConnector(s: ServiceSettings): KubernetesConnectorService {
+  const config = readKubernetesConnectorConfig({
+    ...common(s, s.ports.k8sConnectorMetrics),
+    FEDVIEW_CONNECTOR_XKEY_SEED: s.keys.connectorSeed,
+    FEDVIEW_CONFIG_XKEY_PUBLIC: s.keys.configPublicKey,
+  });
+  return createKubernetesConnectorService(config, { logger: s.logger.child({ service: "k8s-connector" }) });
 }

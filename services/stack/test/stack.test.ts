@@ -149,6 +149,18 @@ describe("the local stack with the demo", () => {
       expect(matched).toContain(`${WEST_CLUSTER}/west-node-1/k8s/checkout.checkout-6b7c8d9f5-2kq9x/eth0`);
       expect(matched).toContain("hub-node-2/k8s/payments.ledger-0/eth0");
 
+      // Every metrics endpoint printed answers, and says which clusters its service holds.
+      for (const url of Object.values(stack.urls.metrics)) {
+        expect(printed).toContain(`${url}/metrics`);
+        const response = await fetch(`${url}/metrics`);
+        expect(response.status).toBe(200);
+        await response.text();
+      }
+      const connector = await (await fetch(`${stack.urls.metrics.k8sConnector}/metrics`)).text();
+      expect(connector).toMatch(
+        new RegExp(`remote_cluster_connection_status\\{[^}]*remote_cluster_name="${WEST_CLUSTER}"[^}]*\\} 2`),
+      );
+
       expect(printed).toContain(`export FEDVIEW_NATS_URL=${nats}`);
       expect(printed).toContain('npx fedview eval "all()"');
       expect(printed).toContain("npx fedview policy security.payments-from-federation");
