@@ -74,7 +74,7 @@ export interface ResolverOptions {
 }
 
 /** A field that could not be resolved; collected so one resolution reports every problem. */
-class FieldProblem {
+export class FieldProblem {
   readonly field: string;
   readonly reason: string;
   constructor(field: string, reason: string) {
@@ -86,20 +86,15 @@ class FieldProblem {
   }
 }
 
+/** Reads a file named by `field`; an unreadable or empty one is a problem of that field. */
+export type FileReader = (field: string, path: string) => Promise<string | undefined>;
+
 /**
- * Validates an RCC with `@fedview/model` and turns it into connection material: files named by the RCC are
- * read (and a kubeconfig's own file references inlined), a `clusterAccessSecret` is read from the local
- * Kubernetes API and its data validated. Never throws: every problem comes back in `error`, naming its field.
+ * A reader that records each file it reads (its fingerprint, or `missing:<code>`) as a dependency, so
+ * the file is watched, and every failure as a problem naming the field.
  */
-export async function resolveConnection(input: unknown, options: ResolverOptions = {}): Promise<Resolution> {
-  const dependencies: ResolutionDependencies = { files: new Map(), secrets: [] };
-  const validation = validateRemoteClusterConfiguration(input, options.validation);
-  if (!validation.success) {
-    return { ok: false, ...declaredType(input), error: formatIssues(validation.issues), dependencies };
-  }
-  const rcc = validation.data;
-  const problems: FieldProblem[] = [];
-  const read = async (field: string, path: string): Promise<string | undefined> => {
+export function fileReader(dependencies: ResolutionDependencies, problems: FieldProblem[]): FileReader {
+  return async (field, path) => {
     const absolute = resolve(path);
     try {
       const content = await readFile(absolute, "utf8");
@@ -116,6 +111,22 @@ export async function resolveConnection(input: unknown, options: ResolverOptions
       return undefined;
     }
   };
+}
+
+/**
+ * Validates an RCC with `@fedview/model` and turns it into connection material: files named by the RCC are
+ * read (and a kubeconfig's own file references inlined), a `clusterAccessSecret` is read from the local
+ * Kubernetes API and its data validated. Never throws: every problem comes back in `error`, naming its field.
+ */
+export async function resolveConnection(input: unknown, options: ResolverOptions = {}): Promise<Resolution> {
+  const dependencies: ResolutionDependencies = { files: new Map(), secrets: [] };
+  const validation = validateRemoteClusterConfiguration(input, options.validation);
+  if (!validation.success) {
+    return { ok: false, ...declaredType(input), error: formatIssues(validation.issues), dependencies };
+  }
+  const rcc = validation.data;
+  const problems: FieldProblem[] = [];
+  const read = fileReader(dependencies, problems);
 
   const syncOptions: Pick<ConnectionSpecFields, "overlayRoutingMode" | "staleDataExpiry"> = {
     overlayRoutingMode: rcc.spec.syncOptions.overlayRoutingMode,
@@ -212,7 +223,7 @@ function fromSecret(
 async function fromSpec(
   rcc: RemoteClusterConfiguration,
   syncOptions: Pick<ConnectionSpecFields, "overlayRoutingMode" | "staleDataExpiry">,
-  read: (field: string, path: string) => Promise<string | undefined>,
+  read: FileReader,
   problems: FieldProblem[],
 ): Promise<ResolvedConnection | undefined> {
   const spec = rcc.spec;
@@ -272,12 +283,12 @@ const KUBECONFIG_FILE_FIELDS = [
  * files it references (relative to the kubeconfig, as kubectl resolves them) inlined, because the
  * connector that uses it may run on another machine. Each referenced file is a dependency too.
  */
-async function inlineKubeconfig(
+export async function inlineKubeconfig(
   path: string,
-  read: (field: string, path: string) => Promise<string | undefined>,
+  read: FileReader,
   problems: FieldProblem[],
+  field = "spec.kubeconfig",
 ): Promise<string | undefined> {
-  const field = "spec.kubeconfig";
   const text = await read(field, path);
   if (text === undefined) return undefined;
   let doc: unknown;
@@ -393,10 +404,10 @@ function describeFsError(error: unknown): string {
   return e.code ? `${e.code} (${reasons[e.code] ?? e.message})` : e.message;
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
+export function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === "" ? undefined : value;
 }
 
-function definedOnly<T extends object>(value: T): T {
+export function definedOnly<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
