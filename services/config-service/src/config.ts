@@ -22,6 +22,7 @@
  * | `FEDVIEW_CONNECTOR_XKEY_PUBLIC` | (required) | the connectors' curve public key (`X…`): secrets are sealed to it |
  * | `FEDVIEW_CONFIG_XKEY_SEED`, `FEDVIEW_CONFIG_XKEY_SEED_FILE` | generated | this service's curve seed (`SX…`); keep it stable so restarts do not republish |
  * | `FEDVIEW_METRICS_HOST`, `FEDVIEW_METRICS_PORT` | `0.0.0.0`, `9465` | `/metrics`, `/healthz`, `/readyz`; `0` picks a free port, `off` disables |
+ * | `FEDVIEW_FEDERATE_LOCAL` | `true` | publish the local cluster's connection config (`_local`, from the settings above) so connectors serve its endpoints and policies; `false` withdraws the one this service published |
  * | `FEDVIEW_FILE_POLL_INTERVAL_MS` | `10000` | safety-net re-read of watched files (`0` off) |
  * | `FEDVIEW_ALLOW_K8S_FIELDS_WITH_ETCD` | `false` | accept `k8s*` fields on an etcdv3 RCC, as Calico does |
  * | `FEDVIEW_LOG_LEVEL` | `info` | pino level |
@@ -67,6 +68,8 @@ export interface ConfigServiceConfig {
   /** Null disables the HTTP endpoint; port 0 binds a free port. */
   metrics: { host: string; port: number } | null;
   filePollIntervalMs: number;
+  /** Publish the local cluster (`_local`) from the local datastore's settings. */
+  federateLocal: boolean;
   allowKubernetesFieldsWithEtcd: boolean;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
@@ -181,6 +184,7 @@ const envSchema = z.object({
       return n;
     }),
   FEDVIEW_FILE_POLL_INTERVAL_MS: integer(10_000, 0),
+  FEDVIEW_FEDERATE_LOCAL: boolean(true),
   FEDVIEW_ALLOW_K8S_FIELDS_WITH_ETCD: boolean(false),
   FEDVIEW_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
@@ -282,6 +286,7 @@ export function readConfigServiceConfig(env: Record<string, string | undefined> 
     sealing: { connectorPublicKey: e.FEDVIEW_CONNECTOR_XKEY_PUBLIC, ...(seed !== undefined ? { seed } : {}) },
     metrics: e.FEDVIEW_METRICS_PORT === null ? null : { host: e.FEDVIEW_METRICS_HOST, port: e.FEDVIEW_METRICS_PORT },
     filePollIntervalMs: e.FEDVIEW_FILE_POLL_INTERVAL_MS,
+    federateLocal: e.FEDVIEW_FEDERATE_LOCAL,
     allowKubernetesFieldsWithEtcd: e.FEDVIEW_ALLOW_K8S_FIELDS_WITH_ETCD,
     logLevel: e.FEDVIEW_LOG_LEVEL,
   };

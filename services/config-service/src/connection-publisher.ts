@@ -29,7 +29,7 @@ export interface PublishOutcome {
 export type StatusSink = (message: ClusterStatusMessage) => Promise<void>;
 
 export interface ConnectionPublisherOptions {
-  store: ConnectionConfigStore;
+  store: Pick<ConnectionConfigStore, "list" | "put" | "delete">;
   publishStatus: StatusSink;
   /** config-service's own curve key pair: it seals, and lets this service reopen what it sealed. */
   sealingKey: SealingKeyPair;
@@ -47,6 +47,8 @@ interface Published {
   status: "valid" | "invalid";
   /** When the cluster entered ConfigIncomplete, kept while the error text changes. */
   invalidSince?: string;
+  /** Sealed with this service's key, or carrying nothing sealed: this service may have written it. */
+  own: boolean;
 }
 
 /**
@@ -68,6 +70,12 @@ export interface ConnectionPublisher {
   remove(cluster: string): Promise<void>;
   /** Clusters with a published config. */
   clusters(): string[];
+  /**
+   * Whether the cluster's config was (or may have been) published by this service: sealed with its key, or
+   * with nothing sealed. A config sealed by another key is someone else's (or another replica's, if the
+   * replicas do not share their seed).
+   */
+  isOwn(cluster: string): boolean;
   generation(cluster: string): number | undefined;
 }
 
@@ -107,6 +115,7 @@ export function createConnectionPublisher(options: ConnectionPublisherOptions): 
         }
         const secrets = config.status === "valid" ? reopen(config) : {};
         published.set(config.cluster, {
+          own: config.sealed === undefined || config.sealed.sender === ownPublicKey,
           // Keys of older generations are leftovers of a type change cut short: the next publish deletes them.
           types: sortTypes([...(known?.types ?? []), config.datastoreType]),
           generation: config.generation,
@@ -180,6 +189,7 @@ export function createConnectionPublisher(options: ConnectionPublisherOptions): 
         });
       }
       published.set(cluster, {
+        own: true,
         types: sortTypes(targets),
         generation,
         fingerprint: print,
@@ -207,6 +217,7 @@ export function createConnectionPublisher(options: ConnectionPublisherOptions): 
     },
 
     clusters: () => [...published.keys()],
+    isOwn: (cluster) => published.get(cluster)?.own === true,
     generation: (cluster) => published.get(cluster)?.generation,
   };
 }

@@ -1,3 +1,4 @@
+import { LOCAL_CLUSTER } from "@fedview/bus";
 import type { RemoteClusterValidationOptions } from "@fedview/model";
 import type { Logger } from "pino";
 import { type Backoff, createBackoff, type Delay, realDelay } from "./backoff.js";
@@ -6,7 +7,7 @@ import type { FileWatcher } from "./file-watcher.js";
 import type { SecretSource } from "./kube-secret-source.js";
 import { type ListWatch, type ListWatchStatus, startListWatch } from "./list-watch.js";
 import type { ConfigServiceMetrics } from "./metrics.js";
-import { type ResolutionDependencies, resolveConnection } from "./resolver.js";
+import { type Resolution, type ResolutionDependencies, resolveConnection } from "./resolver.js";
 import type { RccStore, StoredRcc } from "./types.js";
 
 /** One cluster as the reconciler last left it. */
@@ -26,7 +27,10 @@ export interface ClusterReport {
 export interface ReconcilerStatus {
   synced: boolean;
   rccs: ListWatchStatus;
+  /** One per RCC. */
   clusters: ClusterReport[];
+  /** The local cluster (`_local`), while it is federated. */
+  local?: ClusterReport;
   watchedFiles: number;
   secrets: Record<string, ListWatchStatus>;
 }
@@ -38,6 +42,12 @@ export interface ReconcilerOptions {
   /** Where `clusterAccessSecret` Secrets are read; absent without a Kubernetes API. */
   secrets?: SecretSource;
   validation?: RemoteClusterValidationOptions;
+  /**
+   * Resolves the local cluster's connection (`_local`) from the local datastore's settings. Given: `_local`
+   * is published like an RCC's cluster and follows its files. Absent: a `_local` config this service
+   * published is withdrawn. Either way `_local` is never withdrawn for having no RCC.
+   */
+  localCluster?: () => Promise<Resolution>;
   logger: Logger;
   metrics: ConfigServiceMetrics;
   delay?: Delay;
@@ -65,6 +75,8 @@ export interface Reconciler extends AsyncDisposable {
 interface ClusterWork {
   name: string;
   item: StoredRcc | undefined;
+  /** The local cluster, wanted while `localCluster` is given; it has no RCC. */
+  local: boolean;
   dirty: boolean;
   running: Promise<void> | undefined;
   triggers: Set<string>;
@@ -102,6 +114,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       w = {
         name,
         item: undefined,
+        local: false,
         dirty: false,
         running: undefined,
         triggers: new Set(),
@@ -115,6 +128,8 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     return w;
   };
 
+  const wanted = (w: ClusterWork): boolean => w.local || w.item !== undefined;
+
   const schedule = (name: string, trigger: string): void => {
     if (abort.signal.aborted) return;
     const w = workFor(name);
@@ -122,7 +137,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     w.triggers.add(trigger);
     w.running ??= run(w).finally(() => {
       w.running = undefined;
-      if (w.item === undefined && !w.dirty && work.get(name) === w) work.delete(name);
+      if (!wanted(w) && !w.dirty && work.get(name) === w) work.delete(name);
       updateGauges();
     });
   };
@@ -162,35 +177,50 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     w.dependencyKey = "";
   };
 
-  const reconcile = async (w: ClusterWork, triggers: string[]): Promise<void> => {
+  const fromResolution = (w: ClusterWork, resolution: Resolution): DesiredConnection => {
+    watchDependencies(w, resolution.dependencies);
+    return resolution.ok
+      ? { status: "valid", connection: resolution.connection }
+      : { status: "invalid", datastoreType: resolution.datastoreType, error: resolution.error };
+  };
+
+  /** What connectors should see for the cluster, or undefined when its config is to be withdrawn. */
+  const desiredOf = async (w: ClusterWork): Promise<DesiredConnection | undefined> => {
+    if (w.name === LOCAL_CLUSTER) {
+      return w.local && options.localCluster ? fromResolution(w, await options.localCluster()) : undefined;
+    }
     const item = w.item;
-    if (item === undefined) {
+    if (item === undefined) return undefined;
+    if (item.decodeError !== undefined) {
+      releaseDependencies(w);
+      return {
+        status: "invalid",
+        datastoreType: undefined,
+        error: `the stored RemoteClusterConfiguration cannot be read: ${item.decodeError}; apply it again`,
+      };
+    }
+    return fromResolution(
+      w,
+      await resolveConnection(item.object, {
+        ...(options.secrets ? { secrets: options.secrets } : {}),
+        ...(options.validation ? { validation: options.validation } : {}),
+      }),
+    );
+  };
+
+  const reconcile = async (w: ClusterWork, triggers: string[]): Promise<void> => {
+    const desired = await desiredOf(w);
+    if (desired === undefined) {
       releaseDependencies(w);
       await publisher.remove(w.name);
       metrics.publishes.inc({ outcome: "removed" });
       logger.info(
         { cluster: w.name },
-        "RemoteClusterConfiguration deleted: its connection config is withdrawn and connectors retract its data",
+        w.name === LOCAL_CLUSTER
+          ? "the local cluster is not federated (FEDVIEW_FEDERATE_LOCAL=false): its connection config is withdrawn and connectors retract its data"
+          : "RemoteClusterConfiguration deleted: its connection config is withdrawn and connectors retract its data",
       );
       return;
-    }
-    let desired: DesiredConnection;
-    if (item.decodeError !== undefined) {
-      releaseDependencies(w);
-      desired = {
-        status: "invalid",
-        datastoreType: undefined,
-        error: `the stored RemoteClusterConfiguration cannot be read: ${item.decodeError}; apply it again`,
-      };
-    } else {
-      const resolution = await resolveConnection(item.object, {
-        ...(options.secrets ? { secrets: options.secrets } : {}),
-        ...(options.validation ? { validation: options.validation } : {}),
-      });
-      watchDependencies(w, resolution.dependencies);
-      desired = resolution.ok
-        ? { status: "valid", connection: resolution.connection }
-        : { status: "invalid", datastoreType: resolution.datastoreType, error: resolution.error };
     }
     const outcome = await publisher.publish(w.name, desired);
     metrics.publishes.inc({ outcome: outcome.changed ? "published" : "unchanged" });
@@ -210,7 +240,9 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       metrics.incomplete.inc();
       logger.warn(
         { cluster: w.name, generation: outcome.generation, error: desired.error, triggers },
-        "RemoteClusterConfiguration is incomplete (ConfigIncomplete): connectors retract this cluster's data until the named field is fixed",
+        w.name === LOCAL_CLUSTER
+          ? "the local datastore's settings are incomplete (ConfigIncomplete): connectors retract the local cluster's data until the named setting is fixed"
+          : "RemoteClusterConfiguration is incomplete (ConfigIncomplete): connectors retract this cluster's data until the named field is fixed",
       );
     } else {
       logger.info(
@@ -259,10 +291,23 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     }
   };
 
+  /** An RCC cannot be named `_local` (names have no `_`); one written past validation must not replace the local cluster. */
+  const ignoreLocalRcc = (): void => {
+    logger.warn(
+      { name: LOCAL_CLUSTER },
+      "ignoring a RemoteClusterConfiguration named _local: that token is reserved for the local cluster; delete it from the datastore",
+    );
+  };
+
   const removeLeftovers = async (): Promise<void> => {
     await idle();
     const present = listWatch?.items() ?? new Map();
     for (const cluster of publisher.clusters()) {
+      if (cluster === LOCAL_CLUSTER) {
+        // `_local` never has an RCC: it is kept while federated, and withdrawn otherwise if it is ours.
+        if (!options.localCluster && publisher.isOwn(cluster)) schedule(cluster, "FEDVIEW_FEDERATE_LOCAL is off");
+        continue;
+      }
       if (!present.has(cluster)) schedule(cluster, "no RemoteClusterConfiguration any more");
     }
     await idle();
@@ -288,15 +333,32 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
           if (abort.signal.aborted) return;
         }
       }
+      if (abort.signal.aborted) return;
+      const foreign = publisher.clusters().filter((cluster) => !publisher.isOwn(cluster));
+      if (foreign.length > 0) {
+        logger.warn(
+          { clusters: foreign.sort() },
+          "connection configs sealed by another key are published: they are republished under this service's key (replicas of config-service must share FEDVIEW_CONFIG_XKEY_SEED)",
+        );
+      }
+      if (options.localCluster) {
+        workFor(LOCAL_CLUSTER).local = true;
+        schedule(LOCAL_CLUSTER, "the local datastore's settings");
+      }
       let first = true;
       listWatch = startListWatch(
         store,
         {
           onUpsert: (item) => {
+            if (item.name === LOCAL_CLUSTER) {
+              ignoreLocalRcc();
+              return;
+            }
             workFor(item.name).item = item;
             schedule(item.name, `RemoteClusterConfiguration at version ${item.resourceVersion}`);
           },
           onDelete: (name) => {
+            if (name === LOCAL_CLUSTER) return;
             const w = work.get(name);
             if (w) w.item = undefined;
             schedule(name, "RemoteClusterConfiguration deleted");
@@ -329,6 +391,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
           .filter((w) => w.item !== undefined)
           .map((w) => ({ ...w.report }))
           .sort((a, b) => a.name.localeCompare(b.name)),
+        ...(work.get(LOCAL_CLUSTER)?.local ? { local: { ...work.get(LOCAL_CLUSTER)!.report } } : {}),
         watchedFiles: options.files.size(),
         secrets: options.secrets?.status() ?? {},
       };

@@ -28,6 +28,7 @@ import { type HttpServer, type Readiness, startHttpServer } from "./http-server.
 import { createKubeConfig } from "./kube-client.js";
 import { createKubeRccStore } from "./kube-rcc-store.js";
 import { createKubeSecretSource, type SecretSource } from "./kube-secret-source.js";
+import { resolveLocalConnection } from "./local-cluster.js";
 import { createLogger } from "./logger.js";
 import { type ConfigServiceMetrics, createConfigServiceMetrics } from "./metrics.js";
 import { createReconciler, type Reconciler, type ReconcilerStatus } from "./reconciler.js";
@@ -187,6 +188,16 @@ export function createConfigService(config: ConfigServiceConfig, options: Config
         files,
         ...(secrets ? { secrets } : {}),
         validation,
+        ...(config.federateLocal
+          ? {
+              localCluster: () =>
+                resolveLocalConnection({
+                  datastoreType: config.datastoreType,
+                  ...(config.etcd ? { etcd: config.etcd } : {}),
+                  ...(config.kubernetes ? { kubernetes: config.kubernetes } : {}),
+                }),
+            }
+          : {}),
         logger,
         metrics,
         ...(options.delay ? { delay: options.delay } : {}),

@@ -23,6 +23,17 @@ describe("readConfigServiceConfig", () => {
     expect(config.leasesBucket).toBe("fedview-leases");
     expect(config.leaseTtlMs).toBe(6_000);
     expect(config.jetstreamReplicas).toBe(1);
+    expect(config.federateLocal).toBe(true);
+  });
+
+  it.each([
+    ["false", false],
+    ["0", false],
+    ["true", true],
+    ["", true],
+  ])("reads FEDVIEW_FEDERATE_LOCAL=%j as %s", (value, federateLocal) => {
+    const env = { FEDVIEW_CONNECTOR_XKEY_PUBLIC: CONNECTOR, FEDVIEW_FEDERATE_LOCAL: value };
+    expect(readConfigServiceConfig(env).federateLocal).toBe(federateLocal);
   });
 
   it.each([
@@ -137,6 +148,10 @@ describe("readConfigServiceConfig", () => {
       /invalid NATS settings: .*choose one authentication method/,
     ],
     [{ FEDVIEW_CONNECTOR_XKEY_PUBLIC: CONNECTOR, FEDVIEW_LOG_LEVEL: "loud" }, /FEDVIEW_LOG_LEVEL/],
+    [
+      { FEDVIEW_CONNECTOR_XKEY_PUBLIC: CONNECTOR, FEDVIEW_FEDERATE_LOCAL: "maybe" },
+      /FEDVIEW_FEDERATE_LOCAL: expected true or false, got "maybe"/,
+    ],
   ])("refuses %j, naming the variable", (env, message) => {
     expect(() => readConfigServiceConfig(env)).toThrow(ConfigurationError);
     expect(() => readConfigServiceConfig(env)).toThrow(message);

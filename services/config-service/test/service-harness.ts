@@ -48,6 +48,7 @@ export function serviceConfig(
     sealing: { connectorPublicKey: keys.connector.getPublicKey(), seed: keys.serviceSeed },
     metrics: { host: "127.0.0.1", port: 0 },
     filePollIntervalMs: 0,
+    federateLocal: true,
     allowKubernetesFieldsWithEtcd: false,
     logLevel: "debug",
   };
