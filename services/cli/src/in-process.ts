@@ -57,6 +57,8 @@ export interface Pipeline extends AsyncDisposable {
   readonly settled: Promise<void>;
   /** Cluster names being synced (`_local` first). */
   readonly clusters: readonly string[];
+  /** Registers a listener told of every status a cluster publishes; returns its remover. */
+  onStatus(listener: (status: ClusterStatus) => void): () => void;
 }
 
 /** Statuses after which a one-shot query stops waiting for a cluster. */
@@ -169,6 +171,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     const remotes = await remoteConfigs(stores, logger);
     const view = new FederatedView();
     const statuses = new Map<string, string>();
+    const statusListeners = new Set<(status: ClusterStatus) => void>();
     let wake: () => void = () => {};
     const publisher = createMemoryPublisher();
     publisher.onPublish((event) => {
@@ -182,6 +185,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         view.applyClusterStatus(status);
         statuses.set(status.cluster, status.status);
         options.onStatus?.(status);
+        for (const listener of statusListeners) listener(status);
         wake();
       }
     });
@@ -218,6 +222,10 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       view,
       settled,
       clusters,
+      onStatus(listener) {
+        statusListeners.add(listener);
+        return () => statusListeners.delete(listener);
+      },
       [Symbol.asyncDispose]: dispose,
     };
   } catch (err) {

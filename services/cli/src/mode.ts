@@ -9,7 +9,7 @@ import { type BackendRequest, type CommandContext, natsUrl } from "./context.js"
 import type { Pipeline, SourceFactories } from "./in-process.js";
 import { openNatsBackend } from "./nats-backend.js";
 import type { CliIo, QueryBackend } from "./types.js";
-import { createViewBackend } from "./view-backend.js";
+import { callbackStream, createViewBackend } from "./view-backend.js";
 
 /** Options of `openInProcessBackend` besides the command's request. */
 export interface InProcessBackendOptions {
@@ -60,7 +60,26 @@ export function pipelineBackend(pipeline: Pipeline, settle: () => Promise<void>)
     },
     watch: async (selector, signal) => {
       await settle();
-      return inner.watch(selector, signal);
+      // Validates the selector (throws before any stream is handed out).
+      await inner.watch(selector, AbortSignal.abort());
+      const { view } = pipeline;
+      const problemsKey = () => JSON.stringify(view.problems().map((p) => [p.cluster, p.status, p.error]));
+      return callbackStream(signal, (push) => {
+        const watch = view.watch(selector, push);
+        push({ type: "synced", problems: view.problems() });
+        // As the query service does: tell the watcher whenever the clusters not in sync change.
+        let last = problemsKey();
+        const stop = pipeline.onStatus(() => {
+          const key = problemsKey();
+          if (key === last) return;
+          last = key;
+          push({ type: "problems", problems: view.problems() });
+        });
+        return () => {
+          stop();
+          watch.close();
+        };
+      });
     },
     [Symbol.asyncDispose]: () => inner[Symbol.asyncDispose](),
   };
