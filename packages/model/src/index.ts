@@ -81,6 +81,16 @@ export {
   resourceRef,
 } from "./kinds.js";
 export {
+  KUBERNETES_NETWORK_POLICY_API_VERSION,
+  KUBERNETES_NETWORK_POLICY_ORDER,
+  KubernetesLabelSelectorRequirementSchema,
+  KubernetesLabelSelectorSchema,
+  KubernetesNetworkPolicySchema,
+  KubernetesNetworkPolicySpecSchema,
+  kubernetesNetworkPolicyName,
+  kubernetesNetworkPolicyToCalico,
+} from "./kubernetes-network-policy.js";
+export {
   effectiveLabels,
   endpointOwnLabels,
   endpointProfileIds,
@@ -175,6 +185,8 @@ export type {
   HostEndpoint,
   HostEndpointIdentity,
   IPPool,
+  KubernetesLabelSelector,
+  KubernetesNetworkPolicy,
   KubernetesNode,
   KubernetesObjectMeta,
   Labels,

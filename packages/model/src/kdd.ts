@@ -45,7 +45,7 @@ export const ANNOTATION_CONTAINER_ID = "cni.projectcalico.org/containerID";
 export const KUBERNETES_POD_ENDPOINT = "eth0";
 
 /** Go's JSON writes an unset map as `null`; treat it as absent. */
-const OptionalStringMapSchema = z
+export const OptionalStringMapSchema = z
   .record(z.string(), z.string())
   .nullish()
   .transform((value) => value ?? undefined);

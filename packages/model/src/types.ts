@@ -21,6 +21,7 @@ import type {
   PodSchema,
   ServiceAccountSchema,
 } from "./kdd.js";
+import type { KubernetesLabelSelectorSchema, KubernetesNetworkPolicySchema } from "./kubernetes-network-policy.js";
 import type { GlobalNetworkPolicySchema, NetworkPolicySchema, PolicyTypeSchema, TierSchema } from "./policy.js";
 import type {
   ClusterAccessSecretRefSchema,
@@ -172,6 +173,10 @@ export type Namespace = z.infer<typeof NamespaceSchema>;
 export type ServiceAccount = z.infer<typeof ServiceAccountSchema>;
 /** The Kubernetes Node fields the KDD conversion reads (others kept). */
 export type KubernetesNode = z.infer<typeof KubernetesNodeSchema>;
+/** A Kubernetes label selector (`matchLabels`, `matchExpressions`). */
+export type KubernetesLabelSelector = z.infer<typeof KubernetesLabelSelectorSchema>;
+/** The Kubernetes NetworkPolicy fields the KDD conversion reads (others kept). */
+export type KubernetesNetworkPolicy = z.infer<typeof KubernetesNetworkPolicySchema>;
 
 /** Every Calico v3 resource type the model knows. */
 export type CalicoResource =

@@ -180,3 +180,48 @@ export function kubernetesNode(
     },
   };
 }
+
+/**
+ * The NetworkPolicy of the Kubernetes documentation ("test-network-policy"), as the API server
+ * returns it after `kubectl apply`.
+ */
+export function kubernetesNetworkPolicy(spec: Record<string, unknown> | undefined = undefined) {
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: {
+      name: "test-network-policy",
+      namespace: "default",
+      uid: "7f3e2a1b-4444-4c55-9d7b-000000000004",
+      resourceVersion: "220341",
+      generation: 1,
+      creationTimestamp: "2025-03-20T08:15:00Z",
+      annotations: { "kubectl.kubernetes.io/last-applied-configuration": '{"apiVersion":"networking.k8s.io/v1"}\n' },
+      managedFields: [
+        {
+          manager: "kubectl-client-side-apply",
+          operation: "Update",
+          apiVersion: "networking.k8s.io/v1",
+          time: "2025-03-20T08:15:00Z",
+          fieldsType: "FieldsV1",
+          fieldsV1: { "f:spec": { "f:podSelector": {}, "f:policyTypes": {} } },
+        },
+      ],
+    },
+    spec: spec ?? {
+      podSelector: { matchLabels: { role: "db" } },
+      policyTypes: ["Ingress", "Egress"],
+      ingress: [
+        {
+          from: [
+            { ipBlock: { cidr: "172.17.0.0/16", except: ["172.17.1.0/24"] } },
+            { namespaceSelector: { matchLabels: { project: "myproject" } } },
+            { podSelector: { matchLabels: { role: "frontend" } } },
+          ],
+          ports: [{ protocol: "TCP", port: 6379 }],
+        },
+      ],
+      egress: [{ to: [{ ipBlock: { cidr: "10.0.0.0/24" } }], ports: [{ protocol: "TCP", port: 5978 }] }],
+    },
+  };
+}
