@@ -1,0 +1,146 @@
+/**
+ * fedview services as real child Node processes, so that `kill()` is a real SIGKILL: each runs its
+ * built `dist/src/main.js` (built here with `tsc -b` if needed; CI's typecheck step has already built
+ * it), or with `FEDVIEW_CHAOS_TSX=1` its `src/main.ts` under tsx with workspace packages resolved to
+ * their sources (children.tsconfig.json) — slower to start, no build. Configured through its
+ * environment only, with its metrics port fixed so that a restart answers on the same `/readyz`.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { pathToFileURL } from "node:url";
+import { freePort, ManagedProcess } from "@fedview/testkit";
+
+/** The repository root. */
+export const ROOT = resolve(import.meta.dirname, "../../..");
+
+/** tsx's loader, by absolute URL so that the children do not depend on the working directory. */
+const TSX_LOADER = pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
+
+const USE_TSX = /^(1|true|yes|on)$/i.test(process.env["FEDVIEW_CHAOS_TSX"] ?? "");
+const BUILD_LOCK = join(tmpdir(), "fedview-chaos-build.lock");
+let built: Promise<void> | undefined;
+
+/**
+ * Brings the services' `dist` up to date with `tsc -b` (a no-op when it is), once per test process.
+ * Test files run in parallel processes: a lock directory keeps their builds from writing at once.
+ */
+function ensureBuilt(): Promise<void> {
+  built ??= (async () => {
+    for (;;) {
+      try {
+        mkdirSync(BUILD_LOCK);
+        break;
+      } catch {
+        // Someone else builds; a lock older than ten minutes was left by a killed run.
+        try {
+          if (Date.now() - statSync(BUILD_LOCK).mtimeMs > 600_000) rmSync(BUILD_LOCK, { recursive: true, force: true });
+        } catch {
+          // gone meanwhile
+        }
+        await sleep(200);
+      }
+    }
+    try {
+      const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
+      const projects = SERVICE_NAMES.map((name) => join(ROOT, "services", name));
+      const run = spawnSync(process.execPath, [tsc, "-b", ...projects], { cwd: ROOT, encoding: "utf8" });
+      if (run.status !== 0 && !SERVICE_NAMES.every((name) => builtEntry(name))) {
+        throw new Error(`building the services failed:\n${run.stdout}${run.stderr}`);
+      }
+    } finally {
+      rmSync(BUILD_LOCK, { recursive: true, force: true });
+    }
+  })();
+  return built;
+}
+
+function builtEntry(service: ServiceName): boolean {
+  try {
+    return statSync(join(ROOT, "services", service, "dist", "src", "main.js")).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export const SERVICE_NAMES = ["config-service", "etcd-connector", "k8s-connector", "query-service"] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export interface ServiceProcess {
+  name: string;
+  service: ServiceName;
+  /** `http://127.0.0.1:<port>`: `/metrics`, `/healthz`, `/readyz`. */
+  httpUrl: string;
+  process: ManagedProcess;
+  /** Starts (again) and waits until `/readyz` answers 200. */
+  start(): Promise<void>;
+  /** SIGKILL. */
+  kill(): Promise<void>;
+  /** SIGTERM, then SIGKILL after the grace period. */
+  stop(): Promise<void>;
+  /** Everything the process wrote to stdout and stderr, every run. */
+  log(): string;
+}
+
+async function ready(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Prepares a service process (not started). `env` is its whole configuration on top of `PATH` and
+ * `HOME`; the metrics host and port are set here.
+ */
+export async function serviceProcess(
+  service: ServiceName,
+  env: Record<string, string>,
+  options: { dir: string; name?: string },
+): Promise<ServiceProcess> {
+  if (!USE_TSX) await ensureBuilt();
+  const name = options.name ?? service;
+  const port = await freePort();
+  const httpUrl = `http://127.0.0.1:${port}`;
+  const logFile = join(options.dir, `${name}.log`);
+  const process_ = new ManagedProcess({
+    name,
+    command: process.execPath,
+    args: USE_TSX
+      ? ["--import", TSX_LOADER, join(ROOT, "services", service, "src", "main.ts")]
+      : [join(ROOT, "services", service, "dist", "src", "main.js")],
+    logFile,
+    aptPackage: "nodejs",
+    env: {
+      PATH: process.env["PATH"] ?? "",
+      HOME: process.env["HOME"] ?? "",
+      TSX_TSCONFIG_PATH: join(ROOT, "test", "chaos", "lib", "children.tsconfig.json"),
+      FEDVIEW_METRICS_HOST: "127.0.0.1",
+      FEDVIEW_METRICS_PORT: String(port),
+      FEDVIEW_LOG_LEVEL: "info",
+      ...env,
+    },
+    ready: () => ready(httpUrl),
+  });
+  return {
+    name,
+    service,
+    httpUrl,
+    process: process_,
+    start: () => process_.start(),
+    kill: () => process_.kill(),
+    stop: () => process_.stop(),
+    log: () => {
+      try {
+        return readFileSync(logFile, "utf8");
+      } catch {
+        return "";
+      }
+    },
+  };
+}
