@@ -7,8 +7,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type BusConnection, connectBus, querySubject, requestService } from "@fedview/bus";
 import type { EvalResult, PolicyResult, QueryAnswer, StatusResult } from "@fedview/query-service";
@@ -23,6 +22,7 @@ import {
   WEST_CLUSTER,
   WEST_DEMO,
 } from "../src/index.js";
+import { alive, processesUsing, tempDir } from "./helpers.js";
 
 const root = join(import.meta.dirname, "../../..");
 const mainTs = join(import.meta.dirname, "../src/main.ts");
@@ -61,35 +61,6 @@ const EXPECTED = [
   ...endpointNames(EAST_CLUSTER, EAST_DEMO),
   ...endpointNames(WEST_CLUSTER, WEST_DEMO),
 ].sort();
-
-async function tempDir(): Promise<AsyncDisposable & { path: string }> {
-  const path = await mkdtemp(join(tmpdir(), "fedview-stack-"));
-  return { path, [Symbol.asyncDispose]: () => rm(path, { recursive: true, force: true }) };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Every live process whose command line names `dir` (Linux /proc). */
-function processesUsing(dir: string): string[] {
-  const found: string[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ");
-      if (cmdline.includes(dir)) found.push(`${entry} ${cmdline}`);
-    } catch {
-      // Exited meanwhile.
-    }
-  }
-  return found;
-}
 
 async function connect(url: string): Promise<BusConnection & AsyncDisposable> {
   const nc = await connectBus({ servers: [url], name: "stack-test" });
