@@ -4,7 +4,8 @@
  *
  * | role             | publishes                                                   | subscribes                        |
  * |------------------|-------------------------------------------------------------|-----------------------------------|
- * | `config-service` | connection configs (`$KV.<connections>.>`), statuses        | `fedview.v1.config.>`, `$SRV`     |
+ * | `config-service` | connection configs (`$KV.<connections>.>`), statuses, its    | `fedview.v1.config.>`, `$SRV`     |
+ * |                  | leader lease (one key of `$KV.<leases>`)                     |                                   |
  * | `etcd-connector` | resources, statuses, leases (`$KV.<leases>.>`)              | its inbox only                    |
  * | `k8s-connector`  | same as `etcd-connector`                                    | its inbox only                    |
  * | `query-service`  | replies and watch streams (`_INBOX.>`) only                 | `fedview.v1.query.>`, `$SRV`      |
@@ -31,6 +32,7 @@ import {
   encodeSubjectToken,
   kvKeySubject,
   kvStreamName,
+  leaseKey,
   QUERY_SERVICE_NAME,
   querySubject,
   RESOURCE_SUBJECTS,
@@ -77,6 +79,11 @@ export interface ServicePermissionsOptions {
   /** Lease bucket; default `fedview-leases`. */
   leasesBucket?: string;
   /**
+   * Leases the config service may write: its leader election lease, which shares the connectors' lease
+   * bucket. Default `["leader:config-service"]` (config-service's `CONFIG_SERVICE_LEASE`).
+   */
+  configServiceLeases?: string[];
+  /**
    * Also let the role create and update the stream and buckets it uses (its `FEDVIEW_ENSURE_STREAM`).
    * Default false: an operator (or one trusted job) sets the topology up, services only use it.
    */
@@ -84,6 +91,8 @@ export interface ServicePermissionsOptions {
 }
 
 const DEFAULT_INBOX_PREFIX = "_INBOX";
+/** config-service's leader election lease (its `CONFIG_SERVICE_LEASE`). */
+const CONFIG_SERVICE_LEASE = "leader:config-service";
 const JS_API = "$JS.API";
 const JS_FLOW_CONTROL = "$JS.FC";
 
@@ -163,23 +172,30 @@ export function servicePermissions(role: ServiceRole, options: ServicePermission
   const denyAllBut = (...mine: string[]) => owned.filter((s) => !mine.includes(s));
 
   switch (role) {
-    case "config-service":
+    case "config-service": {
+      // Only its own lease: a config service must not be able to take a connector's clusters.
+      const leaderLeases = (options.configServiceLeases ?? [CONFIG_SERVICE_LEASE]).map((name) =>
+        kvKeySubject(leases, leaseKey(name)),
+      );
       return {
         publish: {
           allow: [
             connectionKeys,
             STATUS_SUBJECTS,
+            ...leaderLeases,
             replies,
             ...jetStreamApi([
               { stream: kvStreamName(connections), manage },
               { stream: state, manage },
+              { stream: kvStreamName(leases), manage },
             ]),
           ],
-          deny: denyAllBut(connectionKeys, STATUS_SUBJECTS),
+          deny: [RESOURCE_SUBJECTS],
         },
         subscribe: { allow: [allConfig(), ...microDiscovery(CONFIG_SERVICE_NAME), inbox], deny: [] },
         allowResponses: true,
       };
+    }
     case "etcd-connector":
     case "k8s-connector":
       return {

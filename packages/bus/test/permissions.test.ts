@@ -48,6 +48,15 @@ describe("inbox prefixes", () => {
   });
 });
 
+describe("lease permissions", () => {
+  it("lets the config service write its leader lease and no cluster's", () => {
+    const allow = servicePermissions("config-service").publish.allow;
+    expect(allow).toContain("$KV.fedview-leases.leader=3Aconfig-service");
+    expect(allow).not.toContain("$KV.fedview-leases.>");
+    expect(servicePermissions("etcd-connector").publish.allow).toContain("$KV.fedview-leases.>");
+  });
+});
+
 describe("servicePermissions on a real nats-server", () => {
   it("lets a confined user make requests and serve a streaming endpoint under its prefix", async () => {
     await using nats = await startNats({
