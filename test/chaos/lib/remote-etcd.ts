@@ -16,6 +16,7 @@ import {
 import { type EtcdServer, type EtcdUser, startEtcd } from "@fedview/testkit";
 import { Etcd3 } from "etcd3";
 import { etcdTruth, type Versioned } from "./exact.js";
+import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 
 const RCC_PREFIX = "/calico/resources/v3/projectcalico.org/remoteclusterconfigurations/";
 
@@ -96,18 +97,20 @@ export interface RemoteEtcd extends AsyncDisposable {
   client: Etcd3;
   /** Where its RCC's certificate files are. */
   dir: string;
-  /** Its RemoteClusterConfiguration, as an operator writes it. */
-  rcc(): Record<string, unknown>;
+  /** Its RemoteClusterConfiguration, as an operator writes it; `endpoint` replaces etcd's own URL. */
+  rcc(endpoint?: string): Record<string, unknown>;
   truth(): Promise<Versioned[]>;
   churn: Churn;
 }
 
 export interface RemoteEtcdOptions {
+  /** Reach it through a TCP proxy the test can cut (`proxy` of the remote). */
+  proxied?: boolean;
   /** Serve TLS and require client certificates (the RCC names the files). Default true. */
   tls?: boolean;
   /** Turn etcd authentication on with a read-only user the RCC logs in as. */
   readerUser?: boolean;
-  /** Keep the etcd's data in this dir (so a test can stop it and start it again on the same data). */
+  /** Seed of its churn. */
   seed?: number;
 }
 
@@ -130,19 +133,22 @@ export async function startRemoteEtcd(name: string, dir: string, options: Remote
     await writeFile(files.key, etcd.tls.client.key, { mode: 0o600 });
   }
   const churn = new Churn(client, options.seed ?? Date.now());
+  const proxy = options.proxied ? await startTcpProxy("127.0.0.1", Number(new URL(etcd.url).port)) : undefined;
+  const scheme = new URL(etcd.url).protocol;
   return {
     name,
     etcd,
     client,
     dir: certDir,
     churn,
-    rcc: () => ({
+    ...(proxy === undefined ? {} : { proxy }),
+    rcc: (endpoint = proxy === undefined ? etcd.url : `${scheme}//${proxy.address}`) => ({
       apiVersion: "projectcalico.org/v3",
       kind: "RemoteClusterConfiguration",
       metadata: { name },
       spec: {
         datastoreType: "etcdv3",
-        etcdEndpoints: etcd.url,
+        etcdEndpoints: endpoint,
         ...(etcd.tls ? { etcdCACertFile: files.ca, etcdCertFile: files.cert, etcdKeyFile: files.key } : {}),
         ...(options.readerUser ? { etcdUsername: READER.name, etcdPassword: READER.password } : {}),
       },
@@ -151,6 +157,7 @@ export async function startRemoteEtcd(name: string, dir: string, options: Remote
     async [Symbol.asyncDispose]() {
       churn.stop();
       client.close();
+      await proxy?.[Symbol.asyncDispose]();
       await etcd[Symbol.asyncDispose]();
     },
   };

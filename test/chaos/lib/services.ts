@@ -144,3 +144,27 @@ export async function serviceProcess(
     },
   };
 }
+
+/**
+ * The sum of a Prometheus counter or gauge a service exposes, over the series whose labels include
+ * `labels` (0 when there is none).
+ */
+export async function metricValue(
+  service: ServiceProcess,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const response = await fetch(`${service.httpUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
+  const text = await response.text();
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name)) continue;
+    const match = /^([a-zA-Z_:][\w:]*)(\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (match === null || match[1] !== name) continue;
+    const have = new Map(
+      [...(match[3] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!] as const),
+    );
+    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) sum += Number(match[4]);
+  }
+  return sum;
+}
