@@ -81,6 +81,7 @@ function sleep(ms: number): Promise<void> {
 export async function createLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const out = options.stdout ?? { write: () => true };
   const say = (line: string) => out.write(`${line}\n`);
+  const step = (what: string, where: string) => say(`  ${what.padEnd(36)} ${where}`);
   const layout = stateLayout(options.stateDir);
   const startedAt = Date.now();
   const cleanups: { what: string; run: () => unknown }[] = [];
@@ -104,6 +105,7 @@ export async function createLocalStack(options: LocalStackOptions): Promise<Loca
   };
 
   try {
+    say(`Starting the fedview stack; state in ${layout.root}`);
     await createLayout(layout);
     const claim = await claimStateDir(layout, (line) => say(`  ${line}`));
     onStop("releasing the state directory", () => claim.release());
@@ -116,9 +118,8 @@ export async function createLocalStack(options: LocalStackOptions): Promise<Loca
     const logger = logs.logger.child({ service: "stack" });
     log = (what, err) => logger.warn({ err }, `stopping: ${what} failed`);
     const keys = await stackKeys(layout);
-    say(`Starting the fedview stack; state in ${layout.root}`);
 
-    say(`  nats-server (JetStream)   127.0.0.1:${ports.nats}`);
+    step("nats-server (JetStream)", `127.0.0.1:${ports.nats}`);
     const nats = await startNats({ dir: layout.natsDir, port: ports.nats, monitorPort: ports.natsMonitor });
     onStop("stopping nats-server", () => nats[Symbol.asyncDispose]());
     const processes: StackProcesses = { nats: nats.nodes[0]!.process.pid! };
@@ -131,7 +132,7 @@ export async function createLocalStack(options: LocalStackOptions): Promise<Loca
     let local: LocalDatastore = chooseLocalDatastore(options.demo, options.env ?? process.env);
     let etcd: EtcdServer | undefined;
     if (local.kind === "embedded") {
-      say(`  etcd (local datastore)    127.0.0.1:${ports.etcd}`);
+      step("etcd (the local datastore)", `127.0.0.1:${ports.etcd}`);
       etcd = await startEtcd({ dir: layout.etcdDir, port: ports.etcd, peerPort: ports.etcdPeer });
       const server = etcd;
       onStop("stopping etcd", () => server[Symbol.asyncDispose]());
@@ -145,7 +146,7 @@ export async function createLocalStack(options: LocalStackOptions): Promise<Loca
     let secretStore: SecretStore | undefined;
     if (options.demo) {
       if (etcd === undefined) throw new StackError("the demo needs the embedded etcd");
-      say(`  demo ${EAST_CLUSTER} (etcd, TLS) 127.0.0.1:${ports.eastEtcd}`);
+      step(`demo: ${EAST_CLUSTER} (etcd, TLS)`, `127.0.0.1:${ports.eastEtcd}`);
       const eastDemo = await startEastDemo({
         dir: layout.eastEtcdDir,
         port: ports.eastEtcd,
@@ -158,11 +159,11 @@ export async function createLocalStack(options: LocalStackOptions): Promise<Loca
       await claim.recordChildren([processes.eastEtcd]);
       checkSignal(`starting ${EAST_CLUSTER}`);
 
-      say(`  demo ${WEST_CLUSTER} (Kubernetes API) 127.0.0.1:${ports.westKubeApi}`);
+      step(`demo: ${WEST_CLUSTER} (Kubernetes API)`, `127.0.0.1:${ports.westKubeApi}`);
       const westDemo = await startWestDemo({ dir: layout.westDir, port: ports.westKubeApi });
       west = westDemo;
       onStop(`stopping ${WEST_CLUSTER}`, () => westDemo[Symbol.asyncDispose]());
-      say(`  demo Secret store (local Kubernetes API) 127.0.0.1:${ports.secretStore}`);
+      step("demo: Secret store (Kubernetes API)", `127.0.0.1:${ports.secretStore}`);
       const store = await startSecretStore({
         dir: layout.secretStoreDir,
         port: ports.secretStore,
@@ -188,7 +189,7 @@ export async function createLocalStack(options: LocalStackOptions): Promise<Loca
       logLevel: options.logLevel ?? "info",
       logger: logs.logger,
     };
-    say("  services: query-service, config-service, etcd-connector, k8s-connector");
+    step("services", "query-service, config-service, etcd-connector, k8s-connector");
     const query = createStackQueryService(settings);
     onStop("stopping the query service", () => query[Symbol.asyncDispose]());
     await query.start();
@@ -202,7 +203,9 @@ export async function createLocalStack(options: LocalStackOptions): Promise<Loca
       await sleep(50);
     }
     if (configService.status().reconciler?.synced !== true) {
-      say(`  config-service has not listed the RCCs yet: ${configService.status().reasons.join("; ")}`);
+      say(
+        `  config-service has not listed the RCCs within 30 s (${configService.status().reasons.join("; ")}); publishing _local anyway`,
+      );
     }
     const localConfig = await publishLocalCluster({
       nc,

@@ -48,9 +48,8 @@ export function summaryLines(input: SummaryInput): string[] {
   );
   lines.push(`  State      ${input.stateDir}  (starting again with this directory keeps the view)`);
   lines.push(`  NATS       ${urls.nats}  (monitoring ${urls.natsMonitor})`);
-  lines.push(`  Datastore  ${input.datastore}`);
-  if (urls.etcd !== undefined)
-    lines.push(`  etcd       ${urls.etcd}  (the local datastore: ETCD_ENDPOINTS=${urls.etcd})`);
+  if (urls.etcd !== undefined) lines.push(`  etcd       ${urls.etcd}  (the local datastore, embedded)`);
+  else lines.push(`  Datastore  ${input.datastore}`);
   lines.push(`  Metrics    query-service   ${urls.metrics.queryService}/metrics`);
   lines.push(`             config-service  ${urls.metrics.configService}/metrics`);
   lines.push(`             etcd-connector  ${urls.metrics.etcdConnector}/metrics`);
