@@ -45,4 +45,4 @@ export type {
 } from "./types.js";
 export { ENDPOINT_KINDS, EXTRA_ENDPOINT_FIELDS, EXTRA_POLICY_FIELDS, EXTRA_RESULT_FIELDS } from "./types.js";
 export type { DropReason, FederatedViewOptions, ViewSize, ViewWatch } from "./view.js";
-export { FederatedView } from "./view.js";
+export { DEFAULT_TOMBSTONE_RETENTION_MS, FederatedView } from "./view.js";

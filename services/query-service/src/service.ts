@@ -110,6 +110,7 @@ export function createQueryService(config: QueryServiceConfig, deps: QueryServic
   let lastProblems = "[]";
 
   const view = new FederatedView({
+    tombstoneRetentionMs: config.tombstoneRetentionMs,
     onDrop: (event, reason, detail) => {
       dropped++;
       metrics.recordDropped(reason);

@@ -52,6 +52,11 @@ interface Version {
   revision: string;
 }
 
+/** A deleted resource's last version, and when the view learned of the deletion. */
+interface Tombstone extends Version {
+  at: number;
+}
+
 /** What the view keeps per endpoint: only what results print. */
 interface EndpointRecord extends Version {
   key: string;
@@ -106,7 +111,19 @@ export type DropReason = "stale" | "unknown-kind" | "remote-policy" | "invalid";
 export interface FederatedViewOptions {
   /** Called for every event the view drops, with the reason. */
   onDrop?: (event: ResourceEvent, reason: DropReason, detail?: string) => void;
+  /**
+   * How long the version of a deleted resource is remembered, in milliseconds (default 10 minutes).
+   * Within it, an older upsert arriving late (a stale replica, a reordered replay) cannot bring the
+   * resource back; past it the view forgets, so that endpoints created and deleted all day do not
+   * grow the view without bound. `Infinity` keeps every tombstone.
+   */
+  tombstoneRetentionMs?: number;
+  /** The clock tombstones age by; default `Date.now`. */
+  now?: () => number;
 }
+
+/** Default {@link FederatedViewOptions.tombstoneRetentionMs}. */
+export const DEFAULT_TOMBSTONE_RETENTION_MS = 10 * 60 * 1000;
 
 /** A live `watch`. Dispose it (or call `close`) to stop; no event follows. */
 export interface ViewWatch extends Disposable {
@@ -158,8 +175,13 @@ export class FederatedView {
   readonly #profiles = new Map<string, ProfileRecord>();
   readonly #policies = new Map<string, PolicyRecord>();
   readonly #tiers = new Map<string, TierRecord>();
-  /** Versions of deleted resources, so that a late older upsert cannot bring one back. */
-  readonly #tombstones = new Map<string, Version>();
+  /**
+   * Versions of deleted resources, so that a late older upsert cannot bring one back. Insertion order
+   * is age order (a key is re-inserted when it dies again), so pruning only looks at the front.
+   */
+  readonly #tombstones = new Map<string, Tombstone>();
+  readonly #tombstoneRetentionMs: number;
+  readonly #now: () => number;
   readonly #statuses = new Map<string, ClusterStatus>();
   /** Generation of the last removal per cluster: an older status must not resurrect it. */
   readonly #statusRemovals = new Map<string, number>();
@@ -172,6 +194,25 @@ export class FederatedView {
 
   constructor(options: FederatedViewOptions = {}) {
     this.#onDrop = options.onDrop;
+    this.#tombstoneRetentionMs = options.tombstoneRetentionMs ?? DEFAULT_TOMBSTONE_RETENTION_MS;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Remembers that `key` is gone at `version`, and forgets tombstones past their retention. */
+  #bury(key: string, version: Version): void {
+    const now = this.#now();
+    this.#tombstones.delete(key);
+    this.#tombstones.set(key, { generation: version.generation, revision: version.revision, at: now });
+    const cutoff = now - this.#tombstoneRetentionMs;
+    for (const [oldKey, tombstone] of this.#tombstones) {
+      if (tombstone.at >= cutoff) break;
+      this.#tombstones.delete(oldKey);
+    }
+  }
+
+  /** Number of deleted resources whose version is still remembered (metrics, tests). */
+  get tombstoneCount(): number {
+    return this.#tombstones.size;
   }
 
   // ---------------------------------------------------------------- applying changes
@@ -196,7 +237,7 @@ export class FederatedView {
 
     if (event.op === "delete") {
       this.#remove(key, kind);
-      this.#tombstones.set(key, version);
+      this.#bury(key, version);
       return true;
     }
     const parsed = isPlainViewResource(kind, event.resource)
@@ -208,7 +249,7 @@ export class FederatedView {
         case "WorkloadEndpoint":
           if (!this.#upsertWorkloadEndpoint(key, cluster, parsed.data as WorkloadEndpoint, version)) {
             // Held as absent, at this version: an older event with addresses must not bring it back.
-            this.#tombstones.set(key, version);
+            this.#bury(key, version);
             return true;
           }
           break;
@@ -229,7 +270,7 @@ export class FederatedView {
     } catch (err) {
       // A policy with a selector Calico would have rejected: nothing of it can be evaluated.
       this.#remove(key, kind);
-      this.#tombstones.set(key, version);
+      this.#bury(key, version);
       return this.#drop(event, "invalid", err instanceof Error ? err.message : String(err));
     }
     this.#tombstones.delete(key);

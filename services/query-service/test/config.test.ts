@@ -13,6 +13,7 @@ describe("readQueryServiceConfig", () => {
       readyTimeoutMs: 120_000,
       progressIntervalMs: 5000,
       watchHeartbeatMs: 5000,
+      tombstoneRetentionMs: 600_000,
       retry: { initialMs: 500, maxMs: 30_000 },
       logLevel: "info",
     });
@@ -34,6 +35,7 @@ describe("readQueryServiceConfig", () => {
       FEDVIEW_READY_TIMEOUT_MS: "1000",
       FEDVIEW_PROGRESS_INTERVAL_MS: "250",
       FEDVIEW_WATCH_HEARTBEAT_MS: "2000",
+      FEDVIEW_TOMBSTONE_RETENTION_MS: "60000",
       FEDVIEW_LOG_LEVEL: "debug",
     });
     expect(config).toMatchObject({
@@ -50,6 +52,7 @@ describe("readQueryServiceConfig", () => {
       readyTimeoutMs: 1000,
       progressIntervalMs: 250,
       watchHeartbeatMs: 2000,
+      tombstoneRetentionMs: 60_000,
       logLevel: "debug",
     });
   });

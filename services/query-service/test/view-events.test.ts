@@ -99,6 +99,26 @@ describe("event ordering", () => {
     expect(displayNames(view, "all()")).toEqual(["east/node-a/k8s/prod.api-e1/eth0"]);
   });
 
+  it("forgets tombstones past their retention, oldest first, so create/delete churn stays bounded", () => {
+    let now = 0;
+    const view = new FederatedView({ tombstoneRetentionMs: 1000, now: () => now });
+    view.applyResourceEvent(upsert("east", apiPod({ app: "api" }), 1, 10));
+    view.applyResourceEvent(remove("east", "WorkloadEndpoint", WEP_ID, 1, 12));
+    now = 500;
+    view.applyResourceEvent(remove("east", "WorkloadEndpoint", "prod/other", 1, 13));
+    expect(view.tombstoneCount).toBe(2);
+    // Within the retention, the late older upsert is still refused.
+    expect(view.applyResourceEvent(upsert("east", apiPod({ app: "api" }), 1, 11))).toBe(false);
+    now = 1200;
+    view.applyResourceEvent(remove("east", "WorkloadEndpoint", "prod/third", 1, 14));
+    // The first tombstone aged out on the next deletion; the other two are younger than 1000 ms.
+    expect(view.tombstoneCount).toBe(2);
+    expect(view.applyResourceEvent(upsert("east", apiPod({ app: "api" }), 1, 11))).toBe(true);
+    now = 5000;
+    view.applyResourceEvent(remove("east", "WorkloadEndpoint", "prod/fourth", 1, 15));
+    expect(view.tombstoneCount).toBe(1);
+  });
+
   it("applies a delete at the held version (expired data) and a republish at that version again", () => {
     const view = new FederatedView();
     view.applyResourceEvent(upsert("east", apiPod({ app: "api" }), 1, 10));
