@@ -92,6 +92,8 @@ export const KubernetesNetworkPolicySpecSchema = z.looseObject({
     .array(
       z.looseObject({
         from: z.array(NetworkPolicyPeerSchema).nullish(),
+        // `@kubernetes/client-node`'s typed objects carry `from` as `_from`.
+        _from: z.array(NetworkPolicyPeerSchema).nullish(),
         ports: z.array(NetworkPolicyPortSchema).nullish(),
       }),
     )
@@ -108,7 +110,8 @@ export const KubernetesNetworkPolicySpecSchema = z.looseObject({
 
 /**
  * The Kubernetes NetworkPolicy fields the conversion reads (others kept). `kind` and `apiVersion`
- * are absent on list items; timestamps may be `Date`s from `@kubernetes/client-node`.
+ * are absent on list items; `@kubernetes/client-node`'s typed objects have `Date` timestamps,
+ * `undefined` for absent fields, and an ingress rule's `from` under `_from`.
  */
 export const KubernetesNetworkPolicySchema = z.looseObject({
   apiVersion: z.literal(KUBERNETES_NETWORK_POLICY_API_VERSION).optional(),
@@ -373,7 +376,7 @@ export function kubernetesNetworkPolicyToCalico(knp: KubernetesNetworkPolicy): N
     types,
   };
   const ingress = convertRules(
-    ingressRules.map((r) => ({ peers: r.from ?? [], ports: r.ports ?? [] })),
+    ingressRules.map((r) => ({ peers: r.from ?? r._from ?? [], ports: r.ports ?? [] })),
     "ingress",
     where,
   );

@@ -304,7 +304,7 @@ describe("kubernetesNetworkPolicyToCalico", () => {
 });
 
 describe("KubernetesNetworkPolicySchema", () => {
-  it("accepts what @kubernetes/client-node deserialises: Date timestamps, undefined and null fields", () => {
+  it("accepts what @kubernetes/client-node deserialises: Date timestamps, undefined fields, from as _from", () => {
     const typed = {
       apiVersion: undefined,
       kind: undefined,
@@ -318,7 +318,12 @@ describe("KubernetesNetworkPolicySchema", () => {
       spec: {
         podSelector: { matchLabels: undefined, matchExpressions: undefined },
         policyTypes: ["Ingress"],
-        ingress: [{ _from: undefined, from: null, ports: [{ port: 53, protocol: "UDP", endPort: undefined }] }],
+        ingress: [
+          {
+            _from: [{ ipBlock: undefined, namespaceSelector: { matchLabels: undefined, matchExpressions: undefined } }],
+            ports: [{ port: 53, protocol: "UDP", endPort: undefined }],
+          },
+        ],
         egress: undefined,
       },
     };
@@ -329,7 +334,12 @@ describe("KubernetesNetworkPolicySchema", () => {
       creationTimestamp: "2025-03-20T08:15:00Z",
     });
     expect(policy.spec.ingress).toEqual([
-      { action: "Allow", protocol: "UDP", source: {}, destination: { ports: [53] } },
+      {
+        action: "Allow",
+        protocol: "UDP",
+        source: { selector: "projectcalico.org/orchestrator == 'k8s'", namespaceSelector: "all()" },
+        destination: { ports: [53] },
+      },
     ]);
   });
 
