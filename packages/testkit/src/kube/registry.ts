@@ -54,7 +54,10 @@ const POD_FIELDS = [
   "status.nominatedNodeName",
 ];
 
-/** The core kinds the Calico KDD connector reads (calico.md §5), served as kube-apiserver does. */
+/**
+ * The built-in kinds the Calico KDD connector reads (calico.md §5; Kubernetes NetworkPolicies for the
+ * local cluster's `knp.default.<name>` policies), served as kube-apiserver does.
+ */
 export const CORE_RESOURCES: readonly RegisterResourceOptions[] = [
   {
     group: "",
@@ -125,6 +128,15 @@ export const CORE_RESOURCES: readonly RegisterResourceOptions[] = [
     kind: "Secret",
     namespaced: true,
     selectableFields: ["type"],
+    builtin: true,
+  },
+  {
+    group: "networking.k8s.io",
+    version: "v1",
+    plural: "networkpolicies",
+    kind: "NetworkPolicy",
+    namespaced: true,
+    shortNames: ["netpol"],
     builtin: true,
   },
 ];
