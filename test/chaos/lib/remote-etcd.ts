@@ -101,6 +101,8 @@ export interface RemoteEtcd extends AsyncDisposable {
   rcc(endpoint?: string): Record<string, unknown>;
   truth(): Promise<Versioned[]>;
   churn: Churn;
+  /** The proxy the RCC points at, with `proxied`. */
+  proxy?: TcpProxy;
 }
 
 export interface RemoteEtcdOptions {
