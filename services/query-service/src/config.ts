@@ -16,7 +16,7 @@
  * | `FEDVIEW_READY_TIMEOUT_MS` | `120000` | how long `start()` waits for the snapshot |
  * | `FEDVIEW_PROGRESS_INTERVAL_MS` | `5000` | how often snapshot loading progress is logged |
  * | `FEDVIEW_WATCH_HEARTBEAT_MS` | `5000` | liveness checks of `watch` callers |
- * | `FEDVIEW_TOMBSTONE_RETENTION_MS` | `600000` | how long the view remembers a deleted resource's version (bounds memory under create/delete churn) |
+ * | `FEDVIEW_TOMBSTONE_RETENTION_MS` | `300000` | how long the view remembers a deleted resource's version (bounds memory under create/delete churn) |
  * | `FEDVIEW_LOG_LEVEL` | `info` | pino level |
  */
 import { type BusConnectOptions, busConnectOptionsSchema, toIssues } from "@fedview/bus";
@@ -108,7 +108,7 @@ const envSchema = z.object({
   FEDVIEW_READY_TIMEOUT_MS: integer(120_000, 0),
   FEDVIEW_PROGRESS_INTERVAL_MS: integer(5000, 100),
   FEDVIEW_WATCH_HEARTBEAT_MS: integer(5000, 100),
-  FEDVIEW_TOMBSTONE_RETENTION_MS: integer(600_000, 1000),
+  FEDVIEW_TOMBSTONE_RETENTION_MS: integer(300_000, 1000),
   FEDVIEW_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

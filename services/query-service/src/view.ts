@@ -112,7 +112,7 @@ export interface FederatedViewOptions {
   /** Called for every event the view drops, with the reason. */
   onDrop?: (event: ResourceEvent, reason: DropReason, detail?: string) => void;
   /**
-   * How long the version of a deleted resource is remembered, in milliseconds (default 10 minutes).
+   * How long the version of a deleted resource is remembered, in milliseconds (default 5 minutes: far above a stale replica's lease TTL and ack timeouts).
    * Within it, an older upsert arriving late (a stale replica, a reordered replay) cannot bring the
    * resource back; past it the view forgets, so that endpoints created and deleted all day do not
    * grow the view without bound. `Infinity` keeps every tombstone.
@@ -123,7 +123,7 @@ export interface FederatedViewOptions {
 }
 
 /** Default {@link FederatedViewOptions.tombstoneRetentionMs}. */
-export const DEFAULT_TOMBSTONE_RETENTION_MS = 10 * 60 * 1000;
+export const DEFAULT_TOMBSTONE_RETENTION_MS = 5 * 60 * 1000;
 
 /** A live `watch`. Dispose it (or call `close`) to stop; no event follows. */
 export interface ViewWatch extends Disposable {

@@ -13,7 +13,7 @@ describe("readQueryServiceConfig", () => {
       readyTimeoutMs: 120_000,
       progressIntervalMs: 5000,
       watchHeartbeatMs: 5000,
-      tombstoneRetentionMs: 600_000,
+      tombstoneRetentionMs: 300_000,
       retry: { initialMs: 500, maxMs: 30_000 },
       logLevel: "info",
     });
