@@ -15,6 +15,7 @@
  * | `FEDVIEW_NATS_TLS_CA_FILE`, `…_CERT_FILE`, `…_KEY_FILE` | | NATS TLS |
  * | `FEDVIEW_CONNECTIONS_BUCKET` | `fedview-connections` | KV bucket of connection configs |
  * | `FEDVIEW_STATE_STREAM` | `FEDVIEW_STATE` | stream holding cluster statuses |
+ * | `FEDVIEW_REPLICA_ID` | `<hostname>-<pid>-<random>` | this replica's identity in the leader lease; unique per process (the pod name) |
  * | `FEDVIEW_LEASES_BUCKET` | `fedview-leases` | KV bucket of leases (the connectors' bucket: config-service's leader lease lives there too) |
  * | `FEDVIEW_LEASE_TTL_MS` | `6000` | lease TTL when this service creates the lease bucket; set it as the connectors do, or the two keep resetting it |
  * | `FEDVIEW_ENSURE_STREAM` | `true` | create the stream and buckets when missing |
@@ -27,7 +28,9 @@
  * | `FEDVIEW_ALLOW_K8S_FIELDS_WITH_ETCD` | `false` | accept `k8s*` fields on an etcdv3 RCC, as Calico does |
  * | `FEDVIEW_LOG_LEVEL` | `info` | pino level |
  */
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { type BusConnectOptions, busConnectOptionsSchema, isSealingPublicKey, toIssues } from "@fedview/bus";
 import { z } from "zod";
 import { ConfigurationError } from "./errors.js";
@@ -53,6 +56,8 @@ export interface ConfigServiceConfig {
   bus: BusConnectOptions;
   connectionsBucket: string;
   stateStream: string;
+  /** This replica's identity as holder of the leader lease; unique per process. */
+  replicaId: string;
   /** Where the leader lease lives (shared with the connectors' leases). */
   leasesBucket: string;
   /** TTL of the lease bucket when this service creates it. */
@@ -145,6 +150,7 @@ const envSchema = z.object({
   FEDVIEW_NATS_TLS_KEY_FILE: optional,
   FEDVIEW_CONNECTIONS_BUCKET: name("fedview-connections"),
   FEDVIEW_STATE_STREAM: name("FEDVIEW_STATE"),
+  FEDVIEW_REPLICA_ID: optional,
   FEDVIEW_LEASES_BUCKET: name("fedview-leases"),
   FEDVIEW_LEASE_TTL_MS: integer(6_000, 1_000),
   FEDVIEW_ENSURE_STREAM: boolean(true),
@@ -279,6 +285,7 @@ export function readConfigServiceConfig(env: Record<string, string | undefined> 
     bus,
     connectionsBucket: e.FEDVIEW_CONNECTIONS_BUCKET,
     stateStream: e.FEDVIEW_STATE_STREAM,
+    replicaId: e.FEDVIEW_REPLICA_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
     leasesBucket: e.FEDVIEW_LEASES_BUCKET,
     leaseTtlMs: e.FEDVIEW_LEASE_TTL_MS,
     ensureTopology: e.FEDVIEW_ENSURE_STREAM,

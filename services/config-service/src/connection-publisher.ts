@@ -35,6 +35,8 @@ export interface ConnectionPublisherOptions {
   sealingKey: SealingKeyPair;
   /** The connectors' curve public key (`X…`): only its private key opens the secrets. */
   connectorPublicKey: string;
+  /** Called before every write; throws (`NotLeaderError`) to refuse it when this replica no longer leads. */
+  fence?: () => void;
   now?: () => Date;
 }
 
@@ -81,6 +83,7 @@ export interface ConnectionPublisher {
 
 export function createConnectionPublisher(options: ConnectionPublisherOptions): ConnectionPublisher {
   const now = options.now ?? (() => new Date());
+  const fence = options.fence ?? (() => {});
   const published = new Map<string, Published>();
   const ownPublicKey = options.sealingKey.getPublicKey();
 
@@ -163,11 +166,14 @@ export function createConnectionPublisher(options: ConnectionPublisherOptions): 
                   : {}),
               }
             : { v: 1, cluster, datastoreType, generation, status: "invalid", error: desired.error, spec: {} };
+        fence();
         await options.store.put(config);
       }
       // The cluster left a datastore type: that type's connectors must let go of it.
       for (const old of previous?.types ?? []) {
-        if (!targets.includes(old)) await options.store.delete(old, cluster);
+        if (targets.includes(old)) continue;
+        fence();
+        await options.store.delete(old, cluster);
       }
       const invalidSince =
         desired.status === "invalid"
@@ -176,6 +182,7 @@ export function createConnectionPublisher(options: ConnectionPublisherOptions): 
             : since
           : undefined;
       if (desired.status === "invalid") {
+        fence();
         await options.publishStatus({
           v: 1,
           op: "upsert",
@@ -202,9 +209,13 @@ export function createConnectionPublisher(options: ConnectionPublisherOptions): 
     async remove(cluster) {
       const previous = published.get(cluster);
       if (previous === undefined) return;
-      for (const datastoreType of previous.types) await options.store.delete(datastoreType, cluster);
+      for (const datastoreType of previous.types) {
+        fence();
+        await options.store.delete(datastoreType, cluster);
+      }
       // A valid cluster's status belongs to its connector, which removes it after retracting the data.
       if (previous.status === "invalid") {
+        fence();
         await options.publishStatus({
           v: 1,
           op: "delete",

@@ -40,6 +40,20 @@ export class RccConflictError extends Error {
   }
 }
 
+/**
+ * A write to the bus was refused because this replica does not lead (any more): another replica holds the
+ * leader lease, or this one could not renew it in time. Nothing was written; the leader publishes instead.
+ */
+export class NotLeaderError extends Error {
+  override readonly name = "NotLeaderError";
+  constructor(
+    message = "this replica is not the leader: the replica holding the leader lease publishes",
+    options?: ConfigServiceErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
 /** The local datastore could not be reached or refused the request (other than not-found and conflict). */
 export class DatastoreError extends Error {
   override readonly name = "DatastoreError";

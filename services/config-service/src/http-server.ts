@@ -7,6 +7,8 @@ export interface Readiness {
   ready: boolean;
   /** What is missing, in words an operator can act on. */
   reasons: string[];
+  /** Who publishes: whether this replica leads, its identity, and the leader's. */
+  leadership?: { leading: boolean; replicaId: string; leader?: string };
 }
 
 export interface HttpServerOptions {

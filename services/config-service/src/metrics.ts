@@ -5,7 +5,10 @@ export interface ConfigServiceMetrics {
   readonly registry: Registry;
   /** RCCs by state: `valid`, `invalid` (ConfigIncomplete) or `pending` (not resolved yet). */
   readonly rccs: Gauge<"state">;
-  /** Connection-config publishes by outcome: `published`, `unchanged`, `removed`, `failed`. */
+  /**
+   * Connection-config publishes by outcome: `published`, `unchanged`, `removed`, `failed`, `fenced` (refused:
+   * this replica no longer leads).
+   */
   readonly publishes: Counter<"outcome">;
   /** Resolutions that found the RCC, a file or a Secret unusable. */
   readonly incomplete: Counter;
@@ -19,6 +22,10 @@ export interface ConfigServiceMetrics {
   readonly rpcRequests: Counter<"endpoint" | "code">;
   /** 1 once the RCCs are listed and the bus is connected. */
   readonly ready: Gauge;
+  /** 1 while this replica holds the leader lease and publishes; 0 on a standby. */
+  readonly leader: Gauge;
+  /** Leader lease changes of this replica: `acquired`, `lost`. */
+  readonly leadershipChanges: Counter<"change">;
 }
 
 /** Creates the metrics on a fresh registry, with Node's default process metrics. */
@@ -36,7 +43,7 @@ export function createConfigServiceMetrics(): ConfigServiceMetrics {
     }),
     publishes: new Counter({
       name: "fedview_config_publishes_total",
-      help: "Connection-config publishes by outcome (published, unchanged, removed, failed)",
+      help: "Connection-config publishes by outcome (published, unchanged, removed, failed, fenced)",
       labelNames: ["outcome"],
       registers,
     }),
@@ -70,5 +77,16 @@ export function createConfigServiceMetrics(): ConfigServiceMetrics {
       registers,
     }),
     ready: new Gauge({ name: "fedview_config_ready", help: "1 when the service is ready", registers }),
+    leader: new Gauge({
+      name: "fedview_config_leader",
+      help: "1 while this replica holds the leader lease and publishes connection configs, 0 on a standby",
+      registers,
+    }),
+    leadershipChanges: new Counter({
+      name: "fedview_config_leadership_changes_total",
+      help: "Leader lease changes of this replica (acquired, lost)",
+      labelNames: ["change"],
+      registers,
+    }),
   };
 }

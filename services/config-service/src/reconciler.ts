@@ -3,6 +3,7 @@ import type { RemoteClusterValidationOptions } from "@fedview/model";
 import type { Logger } from "pino";
 import { type Backoff, createBackoff, type Delay, realDelay } from "./backoff.js";
 import type { ConnectionPublisher, DesiredConnection } from "./connection-publisher.js";
+import { NotLeaderError } from "./errors.js";
 import type { FileWatcher } from "./file-watcher.js";
 import type { SecretSource } from "./kube-secret-source.js";
 import { type ListWatch, type ListWatchStatus, startListWatch } from "./list-watch.js";
@@ -53,6 +54,11 @@ export interface ReconcilerOptions {
   delay?: Delay;
   /** Backoff of each cluster's publish retries and of the RCC list-watch. */
   createBackoff?: () => Backoff;
+  /**
+   * The status of the reconciler this one follows (an earlier term as leader): each cluster's failure count
+   * and last failure carry over, so an interruption stays visible after leadership moves.
+   */
+  previous?: ReconcilerStatus;
   now?: () => Date;
 }
 
@@ -92,6 +98,11 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   const newBackoff = options.createBackoff ?? (() => createBackoff());
   const now = options.now ?? (() => new Date());
   const work = new Map<string, ClusterWork>();
+  const history = new Map(
+    [...(options.previous?.clusters ?? []), ...(options.previous?.local ? [options.previous.local] : [])].map(
+      (report) => [report.name, report] as const,
+    ),
+  );
   const abort = new AbortController();
   let listWatch: ListWatch<StoredRcc> | undefined;
   let synced = false;
@@ -121,7 +132,12 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         dependencyKey: "",
         dependencies: [],
         backoff: newBackoff(),
-        report: { name, state: "pending", failures: 0 },
+        report: {
+          name,
+          state: "pending",
+          failures: history.get(name)?.failures ?? 0,
+          ...(history.get(name)?.lastFailure ? { lastFailure: history.get(name)!.lastFailure! } : {}),
+        },
       };
       work.set(name, w);
     }
@@ -270,12 +286,18 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         const message = error instanceof Error ? error.message : String(error);
         w.report.failures++;
         w.report.lastFailure = { at: now().toISOString(), message };
-        metrics.publishes.inc({ outcome: "failed" });
         const retryMs = w.backoff.next();
-        logger.warn(
-          { cluster: w.name, err: error, retryMs },
-          "cannot resolve and publish the connection config; retrying (check that NATS is reachable)",
-        );
+        if (error instanceof NotLeaderError) {
+          // A deposed leader whose term has not been stopped yet: the leader publishes this change.
+          metrics.publishes.inc({ outcome: "fenced" });
+          logger.info({ cluster: w.name, retryMs }, "not publishing: this replica no longer holds the leader lease");
+        } else {
+          metrics.publishes.inc({ outcome: "failed" });
+          logger.warn(
+            { cluster: w.name, err: error, retryMs },
+            "cannot resolve and publish the connection config; retrying (check that NATS is reachable)",
+          );
+        }
         w.dirty = true;
         for (const t of triggers) w.triggers.add(t);
         await delay(retryMs, abort.signal);
@@ -320,6 +342,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
     synced: syncedPromise,
 
     async start() {
+      if (abort.signal.aborted) return;
       const backoff = newBackoff();
       for (;;) {
         try {

@@ -9,6 +9,7 @@ import {
   type ServiceEndpoint,
   sealingKeyPairFromSeed,
   serveService,
+  type Timers,
   type UnaryEndpoint,
 } from "@fedview/bus";
 // Not yet a declared dependency of this package (see README): the bus's status publisher takes a JetStream client.
@@ -17,6 +18,7 @@ import type { Logger } from "pino";
 import type { Delay } from "./backoff.js";
 import type { ConfigServiceConfig } from "./config.js";
 import { createConnectionPublisher } from "./connection-publisher.js";
+import { NotLeaderError } from "./errors.js";
 import { createEtcdRccStore, etcdClientOptions } from "./etcd-rcc-store.js";
 import { createFileWatcher } from "./file-watcher.js";
 import { applyEndpoint } from "./handlers/apply.js";
@@ -28,6 +30,7 @@ import { type HttpServer, type Readiness, startHttpServer } from "./http-server.
 import { createKubeConfig } from "./kube-client.js";
 import { createKubeRccStore } from "./kube-rcc-store.js";
 import { createKubeSecretSource, type SecretSource } from "./kube-secret-source.js";
+import { type Leadership, type LeadershipStatus, openLeadership } from "./leadership.js";
 import { resolveLocalConnection } from "./local-cluster.js";
 import { createLogger } from "./logger.js";
 import { type ConfigServiceMetrics, createConfigServiceMetrics } from "./metrics.js";
@@ -50,6 +53,8 @@ export interface ConfigServiceOptions {
   logger?: Logger;
   delay?: Delay;
   now?: () => Date;
+  /** Timers of the leader lease's rounds; a test stops them to simulate a replica that hangs. */
+  timers?: Timers;
 }
 
 /** What `status()` reports. */
@@ -61,6 +66,9 @@ export interface ConfigServiceStatus extends Readiness {
   natsConnected: boolean;
   /** `http://host:port` of `/metrics`, `/healthz`, `/readyz`, once started. */
   httpUrl?: string;
+  /** Who publishes: this replica while it holds the leader lease, else another; once started. */
+  leadership?: LeadershipStatus;
+  /** The publishing side: this replica's current term as leader, or on a standby its last one. */
   reconciler?: ReconcilerStatus;
 }
 
@@ -74,8 +82,11 @@ export interface ConfigService extends AsyncDisposable {
 
 /**
  * The config service: owns every RemoteClusterConfiguration of the local datastore, publishes one sealed
- * connection config per remote cluster, follows certificate, key and Secret rotation without restart,
- * and serves `fedview.v1.config.{apply,get,list,delete}`. Dispose to stop; disposal is idempotent.
+ * connection config per remote cluster (and `_local`), follows certificate, key and Secret rotation without
+ * restart, and serves `fedview.v1.config.{apply,get,list,delete}`. Replicas may run side by side: every one
+ * serves the RPC (the datastore's optimistic concurrency orders their writes), and only the holder of the
+ * leader lease reconciles and publishes; a standby takes over within a lease TTL when the leader dies.
+ * Dispose to stop; disposal is idempotent.
  */
 export function createConfigService(config: ConfigServiceConfig, options: ConfigServiceOptions = {}): ConfigService {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
@@ -87,15 +98,40 @@ export function createConfigService(config: ConfigServiceConfig, options: Config
   let disposed: Promise<void> | undefined;
   let natsConnected = false;
   let http: HttpServer | undefined;
-  let reconciler: Reconciler | undefined;
+  let leadership: Leadership | undefined;
+  /** The reconciler of this replica's current term as leader. */
+  let term: Reconciler | undefined;
+  /** The reconciler of its latest term, still reported on a standby. */
+  let lastTerm: Reconciler | undefined;
+  /** Term starts and stops, in order: a term starts only once the one before it has stopped writing. */
+  let terms: Promise<void> = Promise.resolve();
+  let stopping = false;
 
   const readiness = (): Readiness => {
     const reasons: string[] = [];
+    const leading = leadership?.isLeader() === true;
     if (!natsConnected) reasons.push("not connected to NATS");
-    if (!reconciler?.status().synced) reasons.push("RemoteClusterConfigurations not listed and published yet");
+    // A standby is ready: it serves the RPC, and the leader publishes.
+    if ((leadership === undefined || leading) && !term?.status().synced) {
+      reasons.push("RemoteClusterConfigurations not listed and published yet");
+    }
     const ready = reasons.length === 0;
     metrics.ready.set(ready ? 1 : 0);
-    return { ready, reasons };
+    metrics.leader.set(leading ? 1 : 0);
+    const lead = leadership?.status();
+    return {
+      ready,
+      reasons,
+      ...(lead
+        ? {
+            leadership: {
+              leading: lead.leading,
+              replicaId: lead.replicaId,
+              ...(lead.leader !== undefined ? { leader: lead.leader } : {}),
+            },
+          }
+        : {}),
+    };
   };
 
   const openStore = async (): Promise<RccStore> => {
@@ -171,41 +207,91 @@ export function createConfigService(config: ConfigServiceConfig, options: Config
       }
       const connections = await ConnectionConfigStore.open(nc, { bucket: config.connectionsBucket });
       const js = jetstream(nc);
-      const publisher = createConnectionPublisher({
-        store: connections,
-        publishStatus: async (message) => {
-          await publishClusterStatus(js, message);
-        },
-        sealingKey,
-        connectorPublicKey: config.sealing.connectorPublicKey,
-        ...(options.now ? { now: options.now } : {}),
-      });
-
       const validation = { allowKubernetesFieldsWithEtcd: config.allowKubernetesFieldsWithEtcd };
-      const running = createReconciler({
-        store,
-        publisher,
-        files,
-        ...(secrets ? { secrets } : {}),
-        validation,
-        ...(config.federateLocal
-          ? {
-              localCluster: () =>
-                resolveLocalConnection({
-                  datastoreType: config.datastoreType,
-                  ...(config.etcd ? { etcd: config.etcd } : {}),
-                  ...(config.kubernetes ? { kubernetes: config.kubernetes } : {}),
-                }),
-            }
-          : {}),
+      // Every write of a term first checks that this replica still leads.
+      const fence = (): void => {
+        if (leadership?.isLeader() !== true) throw new NotLeaderError();
+      };
+
+      /** One term as leader: a fresh publisher (it reads what the previous leader left) and reconciler. */
+      const newTerm = (): Reconciler => {
+        const publisher = createConnectionPublisher({
+          store: connections,
+          publishStatus: async (message) => {
+            await publishClusterStatus(js, message);
+          },
+          sealingKey,
+          connectorPublicKey: config.sealing.connectorPublicKey,
+          fence,
+          ...(options.now ? { now: options.now } : {}),
+        });
+        return createReconciler({
+          store,
+          publisher,
+          files,
+          ...(secrets ? { secrets } : {}),
+          validation,
+          ...(config.federateLocal
+            ? {
+                localCluster: () =>
+                  resolveLocalConnection({
+                    datastoreType: config.datastoreType,
+                    ...(config.etcd ? { etcd: config.etcd } : {}),
+                    ...(config.kubernetes ? { kubernetes: config.kubernetes } : {}),
+                  }),
+              }
+            : {}),
+          logger,
+          metrics,
+          ...(options.delay ? { delay: options.delay } : {}),
+          ...(options.now ? { now: options.now } : {}),
+          ...(lastTerm ? { previous: lastTerm.status() } : {}),
+        });
+      };
+
+      const beginTerm = (): void => {
+        terms = terms
+          .then(async () => {
+            if (stopping || term !== undefined || leadership?.isLeader() !== true) return;
+            const running = newTerm();
+            term = running;
+            lastTerm = running;
+            await running.start();
+          })
+          .catch((error: unknown) => logger.error({ err: error }, "cannot start publishing as leader"));
+      };
+      const endTerm = (): void => {
+        const running = term;
+        term = undefined;
+        if (running === undefined) return;
+        // Abort at once (a start still waiting for NATS included); the next term waits until it has stopped.
+        const stopped = running[Symbol.asyncDispose]();
+        terms = terms
+          .then(() => stopped)
+          .catch((error: unknown) => logger.warn({ err: error }, "error while stopping publishing"));
+      };
+
+      const lead = await openLeadership({
+        nc,
+        bucket: config.leasesBucket,
+        replicaId: config.replicaId,
+        ...(options.timers ? { timers: options.timers } : {}),
+        ...(options.now ? { now: () => options.now!().getTime() } : {}),
         logger,
         metrics,
-        ...(options.delay ? { delay: options.delay } : {}),
-        ...(options.now ? { now: options.now } : {}),
+        onElected: beginTerm,
+        onDeposed: endTerm,
       });
-      reconciler = running;
-      cleanups.push(() => running[Symbol.asyncDispose]());
-      await running.start();
+      leadership = lead;
+      // Disposed in reverse: the RPC stops, then publishing, and only then is the lease released.
+      cleanups.push(() => lead[Symbol.asyncDispose]());
+      cleanups.push(async () => {
+        stopping = true;
+        endTerm();
+        await terms;
+      });
+      await lead.start();
+      await terms;
 
       const context: HandlerContext = { store, logger, metrics, validation, sealingKey };
       const rpc = await serveService(nc, {
@@ -226,12 +312,14 @@ export function createConfigService(config: ConfigServiceConfig, options: Config
       logger.info(
         {
           datastoreType: config.datastoreType,
+          replicaId: config.replicaId,
+          leading: lead.isLeader(),
           readsSecrets: secrets !== undefined,
           sealingPublicKey: sealingKey.getPublicKey(),
           connectorPublicKey: config.sealing.connectorPublicKey,
           http: http?.url,
         },
-        "config service started: watching RemoteClusterConfigurations and serving fedview.v1.config.*",
+        "config service started: serving fedview.v1.config.*, and publishing connection configs while it holds the leader lease",
       );
     },
 
@@ -245,12 +333,14 @@ export function createConfigService(config: ConfigServiceConfig, options: Config
         sealingPublicKey: sealingKey.getPublicKey(),
         natsConnected,
         ...(http ? { httpUrl: http.url } : {}),
-        ...(reconciler ? { reconciler: reconciler.status() } : {}),
+        ...(leadership ? { leadership: leadership.status() } : {}),
+        ...(lastTerm ? { reconciler: lastTerm.status() } : {}),
       };
     },
 
     [Symbol.asyncDispose]() {
       disposed ??= (async () => {
+        stopping = true;
         // Stop taking requests first, then stop the loops, then close what they used.
         for (const cleanup of cleanups.reverse()) {
           try {

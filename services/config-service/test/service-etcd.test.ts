@@ -306,11 +306,17 @@ describe("config service on an etcd v3 datastore", () => {
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true, reasons: [] });
+    const replicaId = running.service.status().leadership?.replicaId;
+    expect(await ready.json()).toEqual({
+      ready: true,
+      reasons: [],
+      leadership: { leading: true, replicaId, leader: replicaId },
+    });
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/fedview_config_publishes_total\{outcome="published"\} [1-9]/);
     expect(metrics).toMatch(/fedview_config_rpc_requests_total\{endpoint="apply",code="200"\} [1-9]/);
     expect(metrics).toContain('fedview_config_rccs{state="valid"}');
     expect(metrics).toMatch(/^fedview_config_ready 1$/m);
+    expect(metrics).toMatch(/^fedview_config_leader 1$/m);
   });
 });

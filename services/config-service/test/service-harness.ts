@@ -13,7 +13,7 @@ import {
 import type { NatsServer } from "@fedview/testkit";
 import type { Delay } from "../src/backoff.js";
 import type { ConfigServiceConfig } from "../src/config.js";
-import { type ConfigService, createConfigService } from "../src/service.js";
+import { type ConfigService, type ConfigServiceOptions, createConfigService } from "../src/service.js";
 import { capturingLogger } from "./helpers.js";
 
 /** The connectors' side of sealing: the key pair whose public half the service seals to. */
@@ -41,6 +41,7 @@ export function serviceConfig(
     bus: { servers: nats.url, name: "config-service-test" },
     connectionsBucket: "fedview-connections",
     stateStream: "FEDVIEW_STATE",
+    replicaId: `config-service-test-${Math.random().toString(16).slice(2, 8)}`,
     leasesBucket: "fedview-leases",
     leaseTtlMs: 6_000,
     ensureTopology: true,
@@ -60,9 +61,13 @@ export interface RunningService extends AsyncDisposable {
   lines: string[];
 }
 
-export async function runService(config: ConfigServiceConfig, delay?: Delay): Promise<RunningService> {
+export async function runService(
+  config: ConfigServiceConfig,
+  delay?: Delay,
+  options: Omit<ConfigServiceOptions, "logger" | "delay"> = {},
+): Promise<RunningService> {
   const { logger, lines } = capturingLogger();
-  const service = createConfigService(config, { logger, ...(delay ? { delay } : {}) });
+  const service = createConfigService(config, { logger, ...(delay ? { delay } : {}), ...options });
   try {
     await service.start();
   } catch (error) {
