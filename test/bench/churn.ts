@@ -36,7 +36,13 @@ export interface ChurnOptions {
   /** Updates per second. */
   rate: number;
   durationMs: number;
-  /** Puts awaiting etcd's answer at most; beyond it the generator falls behind (and says so). */
+  /**
+   * Most puts per etcd transaction (default 100). A transaction is one revision with several events,
+   * as etcd batches concurrent writers; this machine's etcd takes only ~500 single-put requests/s
+   * from one Node client, far below the rates to generate.
+   */
+  batch?: number;
+  /** Transactions awaiting etcd's answer at most; beyond it the generator falls behind (and says so). */
   maxInFlight?: number;
   /** Called as each put is sent: endpoint number, whether probe is now on, send time. */
   onSend?: (n: number, on: boolean, at: number) => void;
@@ -49,46 +55,56 @@ export interface ChurnResult {
   achieved: number;
 }
 
-/** Round-robin churn over every endpoint at `rate` per second for `durationMs`. */
+/**
+ * Round-robin churn over every endpoint at `rate` per second for `durationMs`: every few milliseconds,
+ * the puts due since the last tick go out in transactions of at most `batch`.
+ */
 export async function churn(options: ChurnOptions, state: { next: number; on: boolean[] }): Promise<ChurnResult> {
   const { client, values, rate, durationMs } = options;
-  const maxInFlight = options.maxInFlight ?? 1024;
+  const batch = Math.max(1, options.batch ?? 100);
+  const maxInFlight = options.maxInFlight ?? 16;
   const count = values.keys.length;
   let inFlight = 0;
   let sent = 0;
   let failed = 0;
   let wake: (() => void) | undefined;
   const t0 = performance.now();
-  const done = () => {
+  const settle = (puts: number) => () => {
     inFlight--;
-    wake?.();
+    return puts;
+  };
+  const fail = (puts: number) => () => {
+    failed += puts;
+    inFlight--;
   };
   for (;;) {
     const elapsed = performance.now() - t0;
     if (elapsed >= durationMs) break;
-    const due = Math.floor((rate * elapsed) / 1000) - sent;
-    if (due <= 0) {
+    let due = Math.min(Math.floor((rate * elapsed) / 1000) - sent, batch * maxInFlight);
+    if (due <= 0 || inFlight >= maxInFlight) {
       await new Promise((resolve) => setTimeout(resolve, 2));
       continue;
     }
-    for (let i = 0; i < due; i++) {
-      if (inFlight >= maxInFlight) {
-        await new Promise<void>((resolve) => (wake = resolve));
-        break;
+    while (due > 0 && inFlight < maxInFlight) {
+      const size = Math.min(batch, due);
+      const ops: { request_put: { key: Buffer; value: Buffer } }[] = [];
+      const at = performance.now();
+      for (let i = 0; i < size; i++) {
+        const n = state.next;
+        state.next = (state.next + 1) % count;
+        const on = !state.on[n];
+        state.on[n] = on;
+        ops.push({ request_put: { key: values.keys[n]!, value: on ? values.on[n]! : values.off[n]! } });
+        options.onSend?.(n, on, at);
       }
-      const n = state.next;
-      state.next = (state.next + 1) % count;
-      const on = !state.on[n];
-      state.on[n] = on;
       inFlight++;
-      sent++;
-      options.onSend?.(n, on, performance.now());
-      client.kv.put({ key: values.keys[n]!, value: on ? values.on[n]! : values.off[n]! }).then(done, () => {
-        failed++;
-        done();
-      });
+      sent += size;
+      due -= size;
+      client.kv
+        .txn({ success: ops })
+        .then(settle(size), fail(size))
+        .finally(() => wake?.());
     }
-    // Let answers and other timers in between batches.
     await new Promise((resolve) => setImmediate(resolve));
   }
   while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));

@@ -16,7 +16,12 @@ export interface Pipeline extends AsyncDisposable {
   cluster: string;
 }
 
-export async function startPipeline(endpoints: number, log: (text: string) => void): Promise<Pipeline> {
+export async function startPipeline(
+  endpoints: number,
+  log: (text: string) => void,
+  /** Runs once both services are ready, before the cluster is applied (e.g. to take baselines). */
+  beforeApply?: (services: { query: ChildService; connector: ChildService }) => Promise<void>,
+): Promise<Pipeline> {
   const cleanup: (() => Promise<void>)[] = [];
   try {
     const bus = await startBus();
@@ -39,6 +44,7 @@ export async function startPipeline(endpoints: number, log: (text: string) => vo
       await connector[Symbol.asyncDispose]();
     });
     await Promise.all([query.ready(), connector.ready()]);
+    await beforeApply?.({ query, connector });
     const cluster = "c001";
     await bus.applyCluster(cluster, etcd.endpoints);
     await waitFor(async () => (await queryStatus(bus.nc)).endpoints >= endpoints, {

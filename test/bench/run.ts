@@ -7,6 +7,7 @@
  */
 import os from "node:os";
 import { parseArgs } from "node:util";
+import { disposeBigFleet } from "./big-fleet.js";
 import { formatTable, Recorder, type ScenarioResult, writeResults } from "./report.js";
 import { SCENARIOS, type ScenarioContext } from "./scenarios.js";
 
@@ -66,6 +67,7 @@ for (const scenario of SCENARIOS) {
   console.log(`  ${result.status} in ${(result.durationMs / 1000).toFixed(1)} s`);
 }
 
+await disposeBigFleet();
 console.log();
 console.log(formatTable(results));
 for (const r of results) for (const n of r.notes) console.log(`- ${r.id}: ${n}`);

@@ -14,7 +14,7 @@ import { fleetEntries, rawJetStreamPublish, rawRangeRead, seedEtcd } from "./loa
 import type { ScenarioContext, ScenarioOutcome } from "./scenarios.js";
 
 export async function initialSync(ctx: ScenarioContext): Promise<ScenarioOutcome> {
-  const endpoints = ctx.quick ? 5_000 : 100_000;
+  const endpoints = ctx.quick ? 2_000 : 100_000;
   await using bus = await startBus();
   await using etcd = await startEtcd();
   const client = new Etcd3(await etcd.clientOptions());

@@ -30,23 +30,28 @@ async function roundTrips(runs: number, op: () => Promise<unknown>): Promise<num
   return out.sort((a, b) => a - b);
 }
 
-/** p50 of an etcd put plus p50 of a NATS echo request: the least a change can take to cross. */
-export async function transportFloor(client: Etcd3, nc: BusConnection): Promise<{ p50: number; p99: number }> {
+/** Sorted round trips of a NATS request to an echo micro service (the service path, minus any work). */
+export async function echoRoundTrips(nc: BusConnection, runs = 200): Promise<number[]> {
   const subject = `bench.echo.${Date.now()}`;
   await using _echo = await serveService(nc, {
     name: "bench-echo",
     version: "0.0.1",
     endpoints: { echo: unaryEndpoint({ subject, handler: (request: unknown) => request }) },
   });
-  const puts = await roundTrips(300, () => client.put("/bench/probe").value("x").exec());
-  const echoes = await roundTrips(300, () => nc.request(subject, "{}", { timeout: 5000 }));
+  return await roundTrips(runs, () => nc.request(subject, "{}", { timeout: 5000 }));
+}
+
+/** p50 and p99 of an etcd put plus those of a NATS echo request: the least a change can take to cross. */
+export async function transportFloor(client: Etcd3, nc: BusConnection): Promise<{ p50: number; p99: number }> {
+  const puts = await roundTrips(200, () => client.put("/bench/probe").value("x").exec());
+  const echoes = await echoRoundTrips(nc);
   return { p50: percentile(puts, 50) + percentile(echoes, 50), p99: percentile(puts, 99) + percentile(echoes, 99) };
 }
 
 export async function propagation(ctx: ScenarioContext): Promise<ScenarioOutcome> {
-  const endpoints = ctx.quick ? 1_000 : 10_000;
+  const endpoints = ctx.quick ? 500 : 10_000;
   const rate = ctx.quick ? 200 : 1_000;
-  const durationMs = ctx.quick ? 5_000 : 30_000;
+  const durationMs = ctx.quick ? 3_000 : 30_000;
   await using p = await startPipeline(endpoints, ctx.log);
   const floor = await transportFloor(p.client, p.bus.nc);
   const values = probeValues(endpoints);

@@ -1,5 +1,133 @@
+/**
+ * Scenario 6, scale out. 100 remote clusters × 1k endpoints: every cluster's connection config points
+ * at the same remote etcd (one etcd per cluster would not fit on the machine; each cluster still has
+ * its own client, listing and watch). Time from writing the 100 configs to every cluster InSync, with
+ * one connector, then (new cluster names) with two replicas sharing them through leases. Then the query
+ * throughput (selective evals over NATS, 32 in flight) with one and with two query-service replicas in
+ * the queue group. Limit, same run: the time one connector takes to list and publish one cluster alone.
+ */
+
+import { cpus } from "node:os";
+import {
+  type BusConnection,
+  type ClusterStatusMessage,
+  querySubject,
+  requestService,
+  subscribeClusterStatus,
+} from "@fedview/bus";
+import { startEtcd, waitFor } from "@fedview/testkit";
+import { Etcd3 } from "etcd3";
+import { clusterName, SELECTORS } from "./fleet.js";
+import { type Bus, type ChildService, sleep, spawnConnector, spawnQueryService, startBus } from "./harness.js";
+import { fleetEntries, seedEtcd } from "./load.js";
 import type { ScenarioContext, ScenarioOutcome } from "./scenarios.js";
 
-export async function scaleOut(_ctx: ScenarioContext): Promise<ScenarioOutcome> {
-  return { notRun: "not written yet" };
+/** Applies `names` and resolves with the milliseconds until every one is InSync. */
+async function timeToInSync(bus: Bus, names: string[], endpoints: string[]): Promise<number> {
+  const inSync = new Set<string>();
+  const sub = subscribeClusterStatus(bus.nc);
+  const reading = (async () => {
+    for await (const s of sub as AsyncIterable<ClusterStatusMessage>) {
+      if (s.op === "upsert" && s.status === "InSync") inSync.add(s.cluster);
+    }
+  })();
+  await bus.nc.flush();
+  const t0 = performance.now();
+  await Promise.all(names.map((name) => bus.applyCluster(name, endpoints)));
+  await waitFor(() => names.every((n) => inSync.has(n)), {
+    timeout: 900_000,
+    interval: 100,
+    message: `${names.length} clusters InSync`,
+  });
+  const ms = performance.now() - t0;
+  sub.unsubscribe();
+  await reading.catch(() => {});
+  return ms;
+}
+
+/** Selective evals per second over NATS with `concurrency` callers for `durationMs`. */
+async function queryRate(nc: BusConnection, durationMs: number, concurrency = 32): Promise<number> {
+  let done = 0;
+  const until = performance.now() + durationMs;
+  const t0 = performance.now();
+  const caller = async (i: number) => {
+    while (performance.now() < until) {
+      const selector = SELECTORS.selective[(i + done) % SELECTORS.selective.length]!;
+      await requestService(nc, querySubject("eval"), { selector }, { timeoutMs: 30_000 });
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, (_, i) => caller(i)));
+  return (done * 1000) / (performance.now() - t0);
+}
+
+export async function scaleOut(ctx: ScenarioContext): Promise<ScenarioOutcome> {
+  const clusters = ctx.quick ? 5 : 100;
+  const perCluster = ctx.quick ? 200 : 1_000;
+  const rateMs = ctx.quick ? 1_500 : 10_000;
+  await using bus = await startBus();
+  await using etcd = await startEtcd();
+  const client = new Etcd3(await etcd.clientOptions());
+  const services: ChildService[] = [];
+  try {
+    await seedEtcd(client, fleetEntries(perCluster));
+    const first = await spawnConnector(bus.nats.url, bus.connectorSeed);
+    services.push(first);
+    await first.ready();
+
+    const single = await timeToInSync(bus, ["solo"], etcd.endpoints);
+    const one = await timeToInSync(
+      bus,
+      Array.from({ length: clusters }, (_, i) => clusterName(i)),
+      etcd.endpoints,
+    );
+    ctx.recorder.add({
+      name: `${clusters} clusters × ${perCluster} endpoints, 1 connector: configs written → all InSync`,
+      value: one,
+      unit: "ms",
+      limit: { value: single * clusters, what: `${clusters} × one cluster alone (${single.toFixed(0)} ms)` },
+    });
+
+    const second = await spawnConnector(bus.nats.url, bus.connectorSeed);
+    services.push(second);
+    await second.ready();
+    // Let the replicas even out the clusters they hold before the next batch arrives.
+    await sleep(ctx.quick ? 1_000 : 10_000);
+    const two = await timeToInSync(
+      bus,
+      Array.from({ length: clusters }, (_, i) => `r${clusterName(i)}`),
+      etcd.endpoints,
+    );
+    ctx.recorder.add({
+      name: `${clusters} more clusters, 2 connector replicas: configs written → all InSync`,
+      value: two,
+      unit: "ms",
+      limit: { value: one, what: "the same with 1 connector" },
+    });
+
+    const q1 = await spawnQueryService(bus.nats.url);
+    services.push(q1);
+    await q1.ready();
+    // Warm up (JIT, connections) before measuring.
+    await queryRate(bus.nc, 1_000);
+    const rate1 = await queryRate(bus.nc, rateMs);
+    const q2 = await spawnQueryService(bus.nats.url);
+    services.push(q2);
+    await q2.ready();
+    await queryRate(bus.nc, 1_000);
+    const rate2 = await queryRate(bus.nc, rateMs);
+    ctx.recorder.add({ name: "selective evals/s over NATS, 1 query service", value: rate1, unit: "req/s" });
+    ctx.recorder.add({ name: "selective evals/s over NATS, 2 query-service replicas", value: rate2, unit: "req/s" });
+    ctx.recorder.add({ name: "speed-up of 2 query-service replicas over 1", value: rate2 / rate1, unit: "×" });
+    ctx.recorder.note(
+      `connector CPU: ${services
+        .slice(0, 2)
+        .map((s) => s.cpu().toFixed(0))
+        .join(" + ")} s; every process shares the machine's ${cpus().length} cores`,
+    );
+    return undefined;
+  } finally {
+    for (const s of services.reverse()) await Promise.resolve(s[Symbol.asyncDispose]()).catch(() => {});
+    client.close();
+  }
 }
