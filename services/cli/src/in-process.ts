@@ -2,29 +2,23 @@
  * In-process mode: the pipeline calicoq runs, in this process. Read the local datastore's RCCs
  * (config-service's store), resolve each into connection material (config-service's resolver), sync
  * the local cluster (`_local`, with its policies) and every remote one through `ClusterSync` with the
- * datastore's `ClusterSource`, into a `FederatedView` via an in-memory publisher; answer once every
+ * datastore's `ClusterSource`, publishing straight into a `FederatedView`; answer once every
  * cluster has settled or `--sync-timeout` passed. Clusters still connecting, failed or mid-sync are the
  * problems calicoq reports.
  */
-import type { ClusterStatus, ResourceEvent } from "@fedview/bus";
+import type { ClusterStatus } from "@fedview/bus";
 import { resolveConnection } from "@fedview/config-service";
 import { createEtcdSourceFactory } from "@fedview/etcd-connector";
 import { createKubernetesSourceFactory } from "@fedview/k8s-connector";
 import { LOCAL_CLUSTER } from "@fedview/model";
 import { FederatedView } from "@fedview/query-service";
-import {
-  type ClusterConfig,
-  type ClusterSourceFactory,
-  type ClusterStatusReport,
-  ClusterSync,
-  createMemoryPublisher,
-  type PublishedEvent,
-} from "@fedview/sync";
+import { type ClusterConfig, type ClusterSourceFactory, ClusterSync } from "@fedview/sync";
 import { type Logger, pino } from "pino";
 import { type DatastoreConfig, describeDatastore } from "./calico-config.js";
 import { BackendError } from "./errors.js";
 import { type LocalStores, localConnection, openLocalStores } from "./local-datastore.js";
 import type { CliIo } from "./types.js";
+import { createViewPublisher } from "./view-publisher.js";
 
 /** A pino logger on the CLI's stderr: debug with `-d`, silent otherwise. */
 export function cliLogger(io: CliIo, debug: boolean): Logger {
@@ -63,45 +57,6 @@ export interface Pipeline extends AsyncDisposable {
 
 /** Statuses after which a one-shot query stops waiting for a cluster. */
 const SETTLED = new Set(["InSync", "ConnectionFailed", "ConfigIncomplete"]);
-
-function iso(ms: number | undefined): string | undefined {
-  return ms === undefined ? undefined : new Date(ms).toISOString();
-}
-
-/** A `ClusterSync` status report as the bus (and the view) carries it. */
-export function toClusterStatus(report: ClusterStatusReport): ClusterStatus {
-  const status: ClusterStatus = {
-    v: 1,
-    op: "upsert",
-    cluster: report.cluster,
-    status: report.status,
-    since: iso(report.since)!,
-    generation: report.generation,
-    counts: { ...report.counts },
-    stale: report.stale,
-  };
-  if (report.error !== undefined) status.error = report.error;
-  const staleSince = iso(report.staleSince);
-  if (staleSince !== undefined) status.staleSince = staleSince;
-  const lastSync = iso(report.lastSync);
-  if (lastSync !== undefined) status.lastSync = lastSync;
-  const expiresAt = iso(report.expiresAt);
-  if (expiresAt !== undefined) status.expiresAt = expiresAt;
-  return status;
-}
-
-/** A publication of the memory publisher as a view event. */
-function toResourceEvent(event: PublishedEvent): ResourceEvent | undefined {
-  if (event.type === "upsert") {
-    const { cluster, kind, id, revision, generation, resource } = event;
-    return { v: 1, op: "upsert", cluster, kind, id, revision, generation, resource: resource as never };
-  }
-  if (event.type === "delete") {
-    const { cluster, kind, id, revision, generation } = event;
-    return { v: 1, op: "delete", cluster, kind, id, revision, generation };
-  }
-  return undefined;
-}
 
 /** Reads and resolves every RCC of the local datastore into the desired config of its cluster. */
 async function remoteConfigs(stores: LocalStores, logger: Logger): Promise<ClusterConfig[]> {
@@ -173,21 +128,11 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     const statuses = new Map<string, string>();
     const statusListeners = new Set<(status: ClusterStatus) => void>();
     let wake: () => void = () => {};
-    const publisher = createMemoryPublisher();
-    publisher.onPublish((event) => {
-      const resourceEvent = toResourceEvent(event);
-      if (resourceEvent !== undefined) {
-        view.applyResourceEvent(resourceEvent);
-        return;
-      }
-      if (event.type === "status") {
-        const status = toClusterStatus(event.report);
-        view.applyClusterStatus(status);
-        statuses.set(status.cluster, status.status);
-        options.onStatus?.(status);
-        for (const listener of statusListeners) listener(status);
-        wake();
-      }
+    const publisher = createViewPublisher(view, (status) => {
+      statuses.set(status.cluster, status.status);
+      options.onStatus?.(status);
+      for (const listener of statusListeners) listener(status);
+      wake();
     });
     const factoryFor: ClusterSourceFactory = (connection) => {
       const factory = factories[connection.datastoreType] ?? unsupported(connection.datastoreType);

@@ -7,7 +7,7 @@
 import { type BusConnection, connectBus } from "@fedview/bus";
 import { createEtcdSourceFactory } from "@fedview/etcd-connector";
 import { type CalicoResource, encodeEtcdResource, LOCAL_CLUSTER } from "@fedview/model";
-import { createQueryService, type QueryService } from "@fedview/query-service";
+import { createQueryService, type QueryService, readQueryServiceConfig } from "@fedview/query-service";
 import { createBusPublisher as busPublisher, type ClusterConnection, ClusterSync } from "@fedview/sync";
 import { type EtcdServer, freePort, type NatsServer, startEtcd, startNats, waitFor } from "@fedview/testkit";
 import { pino } from "pino";
@@ -68,19 +68,15 @@ export interface QueryStack extends AsyncDisposable {
 export async function startQueryStack(datastores: Datastores): Promise<QueryStack> {
   const nats = await startNats({ jetstream: true });
   const logger = pino({ level: "silent" });
+  // From the service's own environment reader, so new settings get their defaults here too.
   const service = createQueryService(
-    {
-      bus: { servers: nats.url },
-      stateStream: "FEDVIEW_STATE",
-      ensureStream: true,
-      queue: "q",
-      metrics: null,
-      readyTimeoutMs: 30_000,
-      progressIntervalMs: 5_000,
-      watchHeartbeatMs: 1_000,
-      retry: { initialMs: 100, maxMs: 1_000 },
-      logLevel: "silent",
-    },
+    readQueryServiceConfig({
+      FEDVIEW_NATS_URL: nats.url,
+      FEDVIEW_METRICS_PORT: "off",
+      FEDVIEW_WATCH_HEARTBEAT_MS: "1000",
+      FEDVIEW_READY_TIMEOUT_MS: "30000",
+      FEDVIEW_LOG_LEVEL: "silent",
+    }),
     { logger },
   );
   await service.start();
