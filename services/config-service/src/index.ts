@@ -1,8 +1,9 @@
 /**
  * `@fedview/config-service`: owns every RemoteClusterConfiguration. Reads and writes them in the local
  * datastore (Calico etcd keys or the CRD), resolves each into sealed connection material for the
- * connectors, follows file and Secret rotation, and serves the `fedview apply|get|delete` RPC. The store
- * and resolver are exported for the CLI's in-process mode.
+ * connectors (and one for the local cluster, `_local`), follows file and Secret rotation, and serves the
+ * `fedview apply|get|delete` RPC; among replicas, the holder of a lease publishes. The store and resolvers
+ * are exported for the CLI's in-process mode and the local stack.
  */
 export type { Backoff, BackoffOptions, Delay } from "./backoff.js";
 export { createBackoff, realDelay } from "./backoff.js";
@@ -17,7 +18,7 @@ export type {
 } from "./connection-publisher.js";
 export { createConnectionPublisher } from "./connection-publisher.js";
 export type { ConfigServiceErrorOptions } from "./errors.js";
-export { ConfigurationError, DatastoreError, RccConflictError, RccNotFoundError } from "./errors.js";
+export { ConfigurationError, DatastoreError, NotLeaderError, RccConflictError, RccNotFoundError } from "./errors.js";
 export type { EtcdRccStoreOptions } from "./etcd-rcc-store.js";
 export { createEtcdRccStore, etcdClientOptions } from "./etcd-rcc-store.js";
 export type { FileFingerprint, FileWatcher, FileWatcherOptions } from "./file-watcher.js";
@@ -37,6 +38,8 @@ export type { KubeRccStoreOptions } from "./kube-rcc-store.js";
 export { createKubeRccStore, RCC_CRD } from "./kube-rcc-store.js";
 export type { KubeSecretSourceOptions, SecretRef, SecretSource } from "./kube-secret-source.js";
 export { createKubeSecretSource } from "./kube-secret-source.js";
+export type { Leadership, LeadershipOptions, LeadershipStatus } from "./leadership.js";
+export { CONFIG_SERVICE_LEASE, openLeadership } from "./leadership.js";
 export type {
   ListResult,
   ListWatch,
@@ -48,6 +51,8 @@ export type {
   WatchStream,
 } from "./list-watch.js";
 export { ExpiredWatchError, startListWatch } from "./list-watch.js";
+export type { LocalDatastoreSettings, LocalResolverOptions } from "./local-cluster.js";
+export { resolveLocalConnection, SERVICE_ACCOUNT_DIR } from "./local-cluster.js";
 export type { LoggerOptions } from "./logger.js";
 export { createLogger, REDACTED } from "./logger.js";
 export type { ConfigServiceMetrics } from "./metrics.js";
