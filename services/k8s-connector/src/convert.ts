@@ -12,7 +12,10 @@ import {
   hostEndpointFromCrd,
   isLocalCluster,
   KUBERNETES_POD_ENDPOINT,
+  KubernetesNetworkPolicySchema,
   KubernetesNodeSchema,
+  kubernetesNetworkPolicyName,
+  kubernetesNetworkPolicyToCalico,
   kubernetesNodeToCalico,
   NAMESPACE_PROFILE_PREFIX,
   NamespaceSchema,
@@ -29,7 +32,11 @@ import {
   toFederated,
 } from "@fedview/model";
 import type { z } from "zod";
+import { qualifiedResource } from "./kinds.js";
 import type { ConvertedObject, KubeResourceType } from "./types.js";
+
+/** The qualified resource of Kubernetes NetworkPolicies, which share their plural with Calico's CRD. */
+const KUBERNETES_NETWORK_POLICIES = "networkpolicies.networking.k8s.io";
 
 // Kinds whose own name gets the `<cluster>/` prefix in the merged view (model's federation rules).
 const PREFIXED_NAME_KINDS: ReadonlySet<ResourceKind> = new Set<ResourceKind>(["Profile", "Node", "IPPool"]);
@@ -70,7 +77,7 @@ export function federatedId(cluster: string, type: KubeResourceType, object: unk
   if (name === undefined) return undefined;
   let calicoName: string;
   let calicoNamespace: string | undefined;
-  switch (type.plural) {
+  switch (qualifiedResource(type)) {
     case "namespaces":
       calicoName = `${NAMESPACE_PROFILE_PREFIX}${name}`;
       break;
@@ -90,6 +97,11 @@ export function federatedId(cluster: string, type: KubeResourceType, object: unk
       calicoNamespace = namespace;
       break;
     }
+    case KUBERNETES_NETWORK_POLICIES:
+      if (namespace === undefined) return undefined;
+      calicoName = kubernetesNetworkPolicyName(name);
+      calicoNamespace = namespace;
+      break;
     default:
       calicoName = name;
       calicoNamespace = type.namespaced ? namespace : undefined;
@@ -120,7 +132,7 @@ function describeIssues(issues: { path: string; message: string }[]): string {
 type Decoded = { ok: true; resource: CalicoResource | null } | { ok: false; reason: string };
 
 function decode(type: KubeResourceType, object: unknown): Decoded {
-  switch (type.plural) {
+  switch (qualifiedResource(type)) {
     case "pods": {
       const pod = PodSchema.safeParse(object);
       if (!pod.success) return { ok: false, reason: describeZodIssues(pod.error) };
@@ -141,7 +153,12 @@ function decode(type: KubeResourceType, object: unknown): Decoded {
       if (!node.success) return { ok: false, reason: describeZodIssues(node.error) };
       return { ok: true, resource: kubernetesNodeToCalico(node.data) };
     }
-    case "hostendpoints": {
+    case KUBERNETES_NETWORK_POLICIES: {
+      const knp = KubernetesNetworkPolicySchema.safeParse(object);
+      if (!knp.success) return { ok: false, reason: describeZodIssues(knp.error) };
+      return { ok: true, resource: kubernetesNetworkPolicyToCalico(knp.data) };
+    }
+    case "hostendpoints.crd.projectcalico.org": {
       const hep = hostEndpointFromCrd(object);
       return hep.success ? { ok: true, resource: hep.data } : { ok: false, reason: describeIssues(hep.issues) };
     }

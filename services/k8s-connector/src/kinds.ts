@@ -1,7 +1,8 @@
 /**
  * Which Kubernetes resource types a cluster is read from (calico.md §5): namespaces and service
  * accounts (profiles), pods (workload endpoints) and Calico's host endpoint CRD; with overlay routing
- * also nodes and IP pools; for the local cluster also its Calico policies and tiers.
+ * also nodes and IP pools; for the local cluster also its policies — Kubernetes NetworkPolicies (as
+ * calicoq shows them, `knp.default.<name>`) and Calico's policy CRDs — and tiers.
  */
 import { isLocalCluster, ResourceKind } from "@fedview/model";
 import type { KubeResourceType } from "./types.js";
@@ -14,7 +15,10 @@ export const REMOTE_KINDS: readonly ResourceKind[] = [
 ];
 /** Pulled too with `overlayRoutingMode: Enabled`. */
 export const OVERLAY_KINDS: readonly ResourceKind[] = [ResourceKind.Node, ResourceKind.IPPool];
-/** The local cluster also carries the policies calicoq evaluates, and their tiers (for ordering). */
+/**
+ * The local cluster also carries the policies calicoq evaluates (NetworkPolicy covers both Calico's
+ * and Kubernetes' NetworkPolicies), and their tiers (for ordering).
+ */
 export const LOCAL_POLICY_KINDS: readonly ResourceKind[] = [
   ResourceKind.NetworkPolicy,
   ResourceKind.GlobalNetworkPolicy,
@@ -41,6 +45,8 @@ const core = (plural: string, kind: ResourceKind, namespaced: boolean): KubeReso
   optional: false,
 });
 
+const NETWORKING_GROUP = "networking.k8s.io";
+
 const calico = (plural: string, kind: ResourceKind, namespaced: boolean, optional = false): KubeResourceType => ({
   kind,
   group: CALICO_GROUP,
@@ -61,6 +67,15 @@ export const KUBE_RESOURCE_TYPES: readonly KubeResourceType[] = [
   calico("hostendpoints", ResourceKind.HostEndpoint, false),
   core("nodes", ResourceKind.Node, false),
   calico("ippools", ResourceKind.IPPool, false),
+  // Kubernetes NetworkPolicies become Calico NetworkPolicies `knp.default.<name>`, as in calicoq.
+  {
+    kind: ResourceKind.NetworkPolicy,
+    group: NETWORKING_GROUP,
+    version: "v1",
+    plural: "networkpolicies",
+    namespaced: true,
+    optional: false,
+  },
   calico("networkpolicies", ResourceKind.NetworkPolicy, true),
   calico("globalnetworkpolicies", ResourceKind.GlobalNetworkPolicy, false),
   // Older Calico releases have no tier CRD; such a cluster simply has no tiers.

@@ -37,6 +37,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   type KubeConfig,
+  NetworkingV1Api,
   Observable,
   type ObservableMiddleware,
   type RequestContext,
@@ -169,6 +170,7 @@ class KubernetesSource implements ClusterSource {
   readonly #config: KubeConfig;
   readonly #core: CoreV1Api;
   readonly #custom: CustomObjectsApi;
+  readonly #networking: NetworkingV1Api;
   readonly #types: KubeResourceType[];
   /** The types the last listing found served (optional ones may be missing); watched from its revision. */
   #served: KubeResourceType[];
@@ -199,6 +201,7 @@ class KubernetesSource implements ClusterSource {
     this.description = describeKubeConfig(this.#config);
     this.#core = this.#config.makeApiClient(CoreV1Api);
     this.#custom = this.#config.makeApiClient(CustomObjectsApi);
+    this.#networking = this.#config.makeApiClient(NetworkingV1Api);
     this.#pageSize = Math.max(1, options.pageSize ?? 500);
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.#watchdogMs = options.watchdogMs ?? 300_000;
@@ -268,7 +271,7 @@ class KubernetesSource implements ClusterSource {
         }
         if (first) served.push(type);
         first = false;
-        this.#metrics?.countListPage(this.#cluster, type.plural);
+        this.#metrics?.countListPage(this.#cluster, qualifiedResource(type));
         if (revision === undefined) {
           if (page.resourceVersion === undefined || !/^\d+$/.test(page.resourceVersion)) {
             throw new KubeSourceError(
@@ -330,7 +333,7 @@ class KubernetesSource implements ClusterSource {
     const options = abortable(
       AbortSignal.any([signal, this.#closed.signal, AbortSignal.timeout(this.#requestTimeoutMs)]),
     );
-    switch (type.plural) {
+    switch (qualifiedResource(type)) {
       case "namespaces":
         return toPage(await this.#core.listNamespace(params, options));
       case "serviceaccounts":
@@ -339,6 +342,8 @@ class KubernetesSource implements ClusterSource {
         return toPage(await this.#core.listPodForAllNamespaces(params, options));
       case "nodes":
         return toPage(await this.#core.listNode(params, options));
+      case "networkpolicies.networking.k8s.io":
+        return toPage(await this.#networking.listNetworkPolicyForAllNamespaces(params, options));
       default: {
         const request = { group: type.group, version: type.version, plural: type.plural, ...params };
         const list: unknown = type.namespaced
@@ -405,7 +410,7 @@ class KubernetesSource implements ClusterSource {
         if (bookmark) advanced(type, rv);
       });
       if (signal.aborted) return;
-      this.#metrics?.countWatchRestart(this.#cluster, type.plural, end.reason);
+      this.#metrics?.countWatchRestart(this.#cluster, resource, end.reason);
       if (end.reason === "expired") {
         throw new ResyncRequiredError(
           "expired",

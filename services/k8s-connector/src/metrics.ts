@@ -25,6 +25,9 @@ export interface KubernetesConnectorMetrics {
  * - `fedview_k8s_watch_restarts_total{cluster,resource,reason}`: watch requests that ended —
  *   `closed` by the server, `error`, `expired` (410, relist) or `silent` (watchdog, relist).
  * - `fedview_k8s_list_pages_total{cluster,resource}`: list requests.
+ *
+ * `resource` is the qualified resource (`pods`, `networkpolicies.networking.k8s.io`,
+ * `networkpolicies.crd.projectcalico.org`): plurals alone are not unique.
  */
 export function createKubernetesConnectorMetrics(): KubernetesConnectorMetrics {
   const registry = new Registry();

@@ -51,7 +51,10 @@ export type ConvertedObject =
   | { type: "none" }
   | { type: "malformed"; kind: ResourceKind; id?: string; reason: string };
 
-/** Counters a Kubernetes source reports besides what `ClusterSync` counts. */
+/**
+ * Counters a Kubernetes source reports besides what `ClusterSync` counts; `resource` is the
+ * qualified resource, e.g. `pods` or `hostendpoints.crd.projectcalico.org`.
+ */
 export interface KubeSourceMetrics {
   /** A watch request ended and was started again (`closed`, `error`) or given up (`expired`, `silent`). */
   countWatchRestart(cluster: string, resource: string, reason: WatchEndReason): void;

@@ -1,11 +1,20 @@
 /** Conversion at the edge: ids of objects that cannot be converted, and what is hidden or malformed. */
 import { describe, expect, it } from "vitest";
-import { convertObject, federatedId, KUBE_RESOURCE_TYPES, type KubeResourceType } from "../src/index.js";
-import { hostEndpoint, namespace, pod, running, serviceAccount } from "./fixtures.js";
+import {
+  convertObject,
+  federatedId,
+  KUBE_RESOURCE_TYPES,
+  type KubeResourceType,
+  qualifiedResource,
+} from "../src/index.js";
+import { hostEndpoint, kubernetesNetworkPolicy, namespace, pod, running, serviceAccount } from "./fixtures.js";
 
-function typeOf(plural: string): KubeResourceType {
-  const type = KUBE_RESOURCE_TYPES.find((t) => t.plural === plural);
-  if (!type) throw new Error(`no type ${plural}`);
+/** A type by plural, or by `plural.group` where plurals are shared (`networkpolicies`). */
+function typeOf(resource: string): KubeResourceType {
+  const type =
+    KUBE_RESOURCE_TYPES.find((t) => qualifiedResource(t) === resource) ??
+    KUBE_RESOURCE_TYPES.find((t) => t.plural === resource && t.group === "crd.projectcalico.org");
+  if (!type) throw new Error(`no type ${resource}`);
   return type;
 }
 
@@ -26,6 +35,10 @@ const OBJECTS: [string, object][] = [
   ["networkpolicies", crd("NetworkPolicy", "default.p", { selector: "all()" }, "app")],
   ["globalnetworkpolicies", crd("GlobalNetworkPolicy", "default.g", { selector: "all()" })],
   ["tiers", crd("Tier", "security", { order: 100 })],
+  [
+    "networkpolicies.networking.k8s.io",
+    kubernetesNetworkPolicy("app", "deny-all", { podSelector: {}, policyTypes: ["Ingress", "Egress"] }),
+  ],
 ];
 
 describe("federatedId", () => {
@@ -41,7 +54,9 @@ describe("federatedId", () => {
     if (converted.type !== "resource") {
       expect(converted).toEqual({ type: "hidden", kind: type.kind, id: federatedId(cluster as string, type, object) });
       expect(cluster).toBe("east");
-      expect(["networkpolicies", "globalnetworkpolicies", "tiers"]).toContain(plural);
+      expect(["networkpolicies", "globalnetworkpolicies", "tiers", "networkpolicies.networking.k8s.io"]).toContain(
+        plural,
+      );
       return;
     }
     expect(federatedId(cluster as string, type, object)).toBe(converted.id);
@@ -70,6 +85,23 @@ describe("convertObject", () => {
       { type: "malformed", kind: "Profile", reason: expect.stringContaining("metadata.name") },
     ],
     [
+      "a Kubernetes NetworkPolicy without a namespace is malformed, without an id",
+      "networkpolicies.networking.k8s.io",
+      { metadata: { name: "p" }, spec: { podSelector: {} } },
+      { type: "malformed", kind: "NetworkPolicy", reason: expect.stringContaining("metadata.namespace") },
+    ],
+    [
+      "a Calico NetworkPolicy custom resource is not a Kubernetes NetworkPolicy",
+      "networkpolicies.networking.k8s.io",
+      crd("NetworkPolicy", "default.p", { selector: "all()" }, "app"),
+      {
+        type: "malformed",
+        kind: "NetworkPolicy",
+        id: "app/knp.default.default.p",
+        reason: expect.stringContaining("apiVersion"),
+      },
+    ],
+    [
       "an object of another kind in a Calico CRD is malformed",
       "ippools",
       crd("HostEndpoint", "x", {}),
@@ -84,6 +116,23 @@ describe("convertObject", () => {
     const typed = { ...json, metadata: { ...json.metadata, creationTimestamp: new Date("2024-05-01T10:00:00Z") } };
     const type = typeOf("namespaces");
     expect(convertObject("east", type, typed)).toEqual(convertObject("east", type, json));
+  });
+
+  it("accepts client-node's typed Kubernetes NetworkPolicies (Date timestamps, undefined fields) like JSON", () => {
+    const json = kubernetesNetworkPolicy("app", "web", {
+      podSelector: { matchLabels: { app: "web" } },
+      ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ protocol: "TCP", port: "http" }] }],
+    });
+    const stamped = { ...json, metadata: { ...json.metadata, creationTimestamp: "2024-05-01T10:00:00Z" } };
+    const typed = {
+      ...stamped,
+      metadata: { ...stamped.metadata, creationTimestamp: new Date("2024-05-01T10:00:00Z"), labels: undefined },
+      spec: { ...stamped.spec, egress: undefined, policyTypes: undefined },
+    };
+    const type = typeOf("networkpolicies.networking.k8s.io");
+    const converted = convertObject("_local", type, typed);
+    expect(converted).toEqual(convertObject("_local", type, stamped));
+    expect(converted).toMatchObject({ type: "resource", kind: "NetworkPolicy", id: "app/knp.default.web" });
   });
 
   it("drops the API server's managedFields and selfLink from custom resources", () => {

@@ -25,6 +25,32 @@ export function rulesWithout(group: string, resource: string): PolicyRule[] {
   );
 }
 
+/** What the local cluster's credentials need besides `FEDVIEW_RULES`: the policies calicoq evaluates. */
+export const LOCAL_POLICY_RULES: PolicyRule[] = [
+  {
+    apiGroups: ["crd.projectcalico.org"],
+    resources: ["networkpolicies", "globalnetworkpolicies", "tiers"],
+    verbs: ["get", "list", "watch"],
+  },
+  { apiGroups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["get", "list", "watch"] },
+];
+
+export const KUBERNETES_NETWORK_POLICIES = {
+  group: "networking.k8s.io",
+  version: "v1",
+  plural: "networkpolicies",
+} as const;
+export const CALICO_NETWORK_POLICIES = {
+  group: "crd.projectcalico.org",
+  version: "v1",
+  plural: "networkpolicies",
+} as const;
+
+/** A Kubernetes NetworkPolicy as `kubectl apply` sends it. */
+export function kubernetesNetworkPolicy(ns: string, name: string, spec: Record<string, unknown>) {
+  return { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name, namespace: ns }, spec };
+}
+
 export const HOST_ENDPOINTS = { group: "crd.projectcalico.org", version: "v1", plural: "hostendpoints" } as const;
 export const IP_POOLS = { group: "crd.projectcalico.org", version: "v1", plural: "ippools" } as const;
 

@@ -11,6 +11,9 @@ import {
   FEDVIEW_RULES,
   HOST_ENDPOINTS,
   hostEndpoint,
+  KUBERNETES_NETWORK_POLICIES,
+  kubernetesNetworkPolicy,
+  LOCAL_POLICY_RULES,
   namespace,
   pod,
   rulesWithout,
@@ -102,6 +105,50 @@ describe("k8s connector service on NATS and the Kubernetes API test server", () 
     );
     expect(text).toMatch(new RegExp(`fedview_k8s_list_pages_total\\{cluster="${cluster}",resource="pods"\\} [1-9]`));
     await stack.configs.delete("kubernetes", cluster);
+  });
+
+  it("serves _local with its Kubernetes NetworkPolicies published as NetworkPolicy <ns>/knp.default.<name>", async () => {
+    const ns = uniqueName("ns");
+    seed(ns);
+    server.create(
+      KUBERNETES_NETWORK_POLICIES,
+      kubernetesNetworkPolicy(ns, "web-ingress", {
+        podSelector: { matchLabels: { app: "web" } },
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { team: "a" } } }], ports: [{ port: 8080 }] }],
+      }),
+    );
+    await stack.putConfig("_local", 1, fedviewToken([...FEDVIEW_RULES, ...LOCAL_POLICY_RULES]));
+    await using service = await stack.startService();
+    await inSync(service, "_local");
+
+    const { resources } = await readState(stack.nc, "_local");
+    const knp = resources.get(`NetworkPolicy ${ns}/knp.default.web-ingress`);
+    expect(knp?.op === "upsert" && knp.resource).toMatchObject({
+      kind: "NetworkPolicy",
+      metadata: { name: "knp.default.web-ingress", namespace: ns },
+      spec: {
+        tier: "default",
+        order: 1000,
+        selector: "projectcalico.org/orchestrator == 'k8s' && app == 'web'",
+        types: ["Ingress"],
+        ingress: [
+          {
+            action: "Allow",
+            protocol: "TCP",
+            source: { selector: "projectcalico.org/orchestrator == 'k8s'", namespaceSelector: "team == 'a'" },
+            destination: { ports: [8080] },
+          },
+        ],
+      },
+    });
+
+    await using bus = await recordBus(stack.nc, "_local");
+    server.delete(KUBERNETES_NETWORK_POLICIES, "web-ingress", ns);
+    await waitFor(() => bus.ops().includes(`delete NetworkPolicy ${ns}/knp.default.web-ingress`));
+    expect(await metricsText(service)).toMatch(
+      /fedview_k8s_list_pages_total\{cluster="_local",resource="networkpolicies\.networking\.k8s\.io"\} 1/,
+    );
+    await stack.configs.delete("kubernetes", "_local");
   });
 
   it("a namespace label change republishes only that namespace's profile, which its endpoints inherit", async () => {
