@@ -262,6 +262,11 @@ export async function readClusterInventory(
 export interface PurgeTombstonesOptions extends StateStreamOptions {
   /** Tombstones stored longer ago than this are removed. */
   olderThanMs: number;
+  /**
+   * Only this cluster's resource tombstones (a smaller scan): what the connector holding the cluster's
+   * lease can run after each resync. Without it, every resource and status tombstone is considered.
+   */
+  cluster?: string;
   /** The clock; default `Date.now`. */
   now?: () => number;
 }
@@ -279,7 +284,12 @@ const NO_MESSAGE_FOUND = 10037;
  * state stream, so the stream does not grow with every resource that ever existed.
  *
  * Safe only for consumers not lagging that far behind: a reader that has not yet seen a tombstone when
- * it is removed never learns of that delete. Choose `olderThanMs` far above any consumer's lag (hours,
+ * it is removed never learns of that delete.
+ *
+ * Who runs it: nothing schedules it inside this package. The natural owner is the connector replica
+ * holding a cluster's lease (the cluster's only writer), with `cluster` set, after a resync completes;
+ * a single operator job over the whole stream works too. The query service forgets deleted versions
+ * on its own after `FEDVIEW_TOMBSTONE_RETENTION_MS`, which should stay below `olderThanMs`. Choose `olderThanMs` far above any consumer's lag (hours,
  * not seconds). A subject rewritten after the scan is left alone: removal is by exact stream sequence.
  */
 export async function purgeTombstones(
@@ -291,6 +301,7 @@ export async function purgeTombstones(
   const cutoffMs = (options.now ?? Date.now)() - options.olderThanMs;
   const replay = await openReplay(jetstream(nc, options.jetstream), jsm, {
     stream,
+    ...(options.cluster === undefined ? {} : { filter: resourceFilterSubject({ cluster: options.cluster }) }),
     deliver: "all",
     headersOnly: true,
     batch: options.batch ?? 5000,

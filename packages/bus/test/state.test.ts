@@ -355,4 +355,19 @@ describe("purgeTombstones", () => {
       items.map((i) => (i.type === "resource" ? i.event.id : i.type === "status" ? i.status.cluster : i.type)),
     ).toEqual(["ns/a", "c1", "snapshot-complete"]);
   });
+
+  it("limited to one cluster, scans and removes only that cluster's resource tombstones", async () => {
+    await using bus = await stateBus();
+    const js = jetstream(bus.nc);
+    await publishResourceEvent(js, wepUpsert("c1", "ns/a", "1"));
+    await publishResourceEvent(js, wepDelete("c1", "ns/b", "2"));
+    await publishResourceEvent(js, wepDelete("c2", "ns/c", "3"));
+    const later = () => Date.now() + 60 * 60_000;
+    expect(await purgeTombstones(bus.nc, { olderThanMs: 30 * 60_000, now: later, cluster: "c1" })).toEqual({
+      scanned: 2,
+      purged: 1,
+    });
+    expect((await readClusterInventory(bus.nc, "c2")).get("WorkloadEndpoint")?.get("ns/c")?.op).toBe("delete");
+    expect((await readClusterInventory(bus.nc, "c1")).get("WorkloadEndpoint")?.has("ns/b")).toBe(false);
+  });
 });
