@@ -86,8 +86,8 @@ export async function createLocalStack(options: LocalStackOptions): Promise<Loca
   const startedAt = Date.now();
   const cleanups: { what: string; run: () => unknown }[] = [];
   const onStop = (what: string, run: () => unknown) => cleanups.push({ what, run });
-  const checkSignal = (step: string) => {
-    if (options.signal?.aborted) throw new StackAbortedError(`the start was interrupted while ${step}`);
+  const checkSignal = (doing: string) => {
+    if (options.signal?.aborted) throw new StackAbortedError(`the start was interrupted while ${doing}`);
   };
   let log: ((what: string, err: unknown) => void) | undefined;
   let stopping: Promise<void> | undefined;
@@ -97,7 +97,11 @@ export async function createLocalStack(options: LocalStackOptions): Promise<Loca
         try {
           await cleanup.run();
         } catch (err) {
-          log?.(cleanup.what, err);
+          try {
+            log?.(cleanup.what, err);
+          } catch {
+            // The log itself is closed: carry on stopping the rest.
+          }
         }
       }
     })();
@@ -106,6 +110,9 @@ export async function createLocalStack(options: LocalStackOptions): Promise<Loca
 
   try {
     say(`Starting the fedview stack; state in ${layout.root}`);
+    // What the environment asks for is checked before anything starts.
+    let local: LocalDatastore = chooseLocalDatastore(options.demo, options.env ?? process.env);
+    const externalConnection = local.kind === "external" ? await localConnection(local, undefined) : undefined;
     await createLayout(layout);
     const claim = await claimStateDir(layout, (line) => say(`  ${line}`));
     onStop("releasing the state directory", () => claim.release());
@@ -129,7 +136,6 @@ export async function createLocalStack(options: LocalStackOptions): Promise<Loca
     await ensureBusTopology(nc);
     checkSignal("starting nats-server");
 
-    let local: LocalDatastore = chooseLocalDatastore(options.demo, options.env ?? process.env);
     let etcd: EtcdServer | undefined;
     if (local.kind === "embedded") {
       step("etcd (the local datastore)", `127.0.0.1:${ports.etcd}`);
@@ -209,7 +215,7 @@ export async function createLocalStack(options: LocalStackOptions): Promise<Loca
     }
     const localConfig = await publishLocalCluster({
       nc,
-      connection: await localConnection(local, etcd?.url),
+      connection: externalConnection ?? (await localConnection(local, etcd?.url)),
       sealingKey: sealingKeyPairFromSeed(keys.configSeed),
       connectorPublicKey: keys.connectorPublicKey,
       logger,
