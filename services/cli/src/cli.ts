@@ -256,7 +256,16 @@ Example file:
     );
 }
 
+/** `calicoq … | head` closes stdout early: end quietly instead of dying of an EPIPE stack trace. */
+function ignoreClosedPipe(stream: NodeJS.WriteStream): void {
+  if (stream.listenerCount("error") > 0) return;
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+  });
+}
+
 function defaultIo(options: RunCliOptions): CliIo {
+  if (options.stdout === undefined) ignoreClosedPipe(process.stdout);
   const io: CliIo = {
     stdout: options.stdout ?? process.stdout,
     stderr: options.stderr ?? process.stderr,

@@ -1,9 +1,9 @@
 /**
  * In-process mode on a Kubernetes local datastore (`DATASTORE_TYPE=kubernetes`, `KUBECONFIG`), as
  * calicoq runs against a KDD cluster: pods, namespaces and service accounts on testkit's Kubernetes API
- * server, Calico host endpoints, tiers and policies as CRDs, and an RCC CRD naming a remote etcd. The
- * answers equal the golden view's for every query that does not rely on etcd-only data (the KDD
- * datastore has no `hep-base` profile).
+ * server, Calico host endpoints, tiers and policies as CRDs, and RCC CRDs naming a remote etcd and a
+ * remote Kubernetes API server. The answers equal the golden view's for every query that neither
+ * relies on etcd-only data (the KDD datastore has no `hep-base` profile) nor sees the extra remote.
  */
 import { type CalicoResource, toCrdResource } from "@fedview/model";
 import { type EtcdServer, type KubeApiServer, startEtcd, startKubeApiServer } from "@fedview/testkit";
@@ -30,6 +30,7 @@ const PLURALS: Record<string, string> = {
 };
 
 let kube: KubeApiServer;
+let north: KubeApiServer;
 let east: EtcdServer;
 let kubeconfig: string;
 
@@ -53,10 +54,25 @@ beforeAll(async () => {
   for (const spec of LOCAL_PODS) kube.create("pods", kubePod(spec));
   for (const resource of localCalicoResources()) createCrd(resource);
   createCrd(rcc("east", east.url));
+  // A remote Kubernetes cluster, reached through the kubeconfig file its RCC names.
+  north = await startKubeApiServer();
+  north.create("namespaces", {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: "web", labels: { env: "production" } },
+  });
+  north.create("pods", kubePod({ ns: "web", name: "web-n1", node: "node-n", labels: { app: "api" }, ip: "10.3.0.5" }));
+  createCrd({
+    apiVersion: "projectcalico.org/v3",
+    kind: "RemoteClusterConfiguration",
+    metadata: { name: "north" },
+    spec: { datastoreType: "kubernetes", kubeconfig: await north.writeKubeconfig() },
+  } as CalicoResource);
   kubeconfig = await kube.writeKubeconfig();
 });
 
 afterAll(async () => {
+  await north?.[Symbol.asyncDispose]();
   await east?.[Symbol.asyncDispose]();
   await kube?.[Symbol.asyncDispose]();
 });
@@ -77,17 +93,33 @@ async function kdd(argv: string[]): Promise<CliRun> {
 
 describe("in-process on a Kubernetes datastore", () => {
   it.each([
-    [["eval", 'app == "api"']],
-    [["eval", "pcns.env == 'production'", "-o", "yaml"]],
     [["eval", "projectcalico.org/serviceaccount == 'api'", "-o", "json"]],
     [["policy", "prod/default.allow-api"]],
-    [["policy", "security.block-external", "-o", "json"]],
+    [["policy", "security.block-external", "-r", "-o", "json"]],
     [["endpoint", "api-5f9", "-o", "yaml"]],
     [["host", "east/node-a", "-s"]],
   ])("%j equals the golden output", async (argv) => {
     const [run, golden] = await Promise.all([kdd(argv), runOn(argv)]);
     expect(run).toEqual(golden);
     expect(run.code).toBe(0);
+  });
+
+  it("lists remote clusters of both datastore types: east (etcd) and north (Kubernetes)", async () => {
+    const run = await kdd(["eval", 'app == "api"']);
+    expect(run).toEqual({
+      code: 0,
+      stdout: `Endpoints matching selector app == "api":
+  Workload endpoint east/node-a/k8s/prod.api-e1/eth0
+  Workload endpoint node-1/k8s/prod.api-5f9/eth0
+  Workload endpoint node-2/k8s/dev.api-6c1/eth0
+  Workload endpoint north/node-n/k8s/web.web-n1/eth0
+`,
+      stderr: "",
+    });
+    const inherited = await kdd(["eval", "pcns.env == 'production'", "-o", "yaml"]);
+    expect(inherited.stdout).toContain(
+      "  - name: eth0\n    node: north/node-n\n    orchestrator: k8s\n    remote_cluster: north\n    workload: web/web-n1\n",
+    );
   });
 
   it("reads the RCCs from the CRD and reports a remote that is down", async () => {
