@@ -1,11 +1,9 @@
 /**
  * The local datastore: the embedded etcd by default (and always with the demo), or the one calicoctl's
  * environment names (`DATASTORE_TYPE`, `ETCD_ENDPOINTS`, `KUBECONFIG`, …; each also as `CALICO_<NAME>`,
- * which wins, as calicoctl reads them). It gives config-service its environment and the local cluster
- * (`_local`) its connection, with file paths read into contents as config-service does for an RCC.
+ * which wins, as calicoctl reads them). config-service is given those variables: it reads the RCCs there
+ * and publishes the local cluster (`_local`) from the same settings.
  */
-import { readFile } from "node:fs/promises";
-import { splitEtcdEndpoints } from "@fedview/model";
 import { z } from "zod";
 import { StackConfigError } from "./errors.js";
 
@@ -90,66 +88,4 @@ export function configServiceDatastoreEnv(
     };
   }
   return { DATASTORE_TYPE: local.datastoreType, ...local.env };
-}
-
-/**
- * The local cluster's connection, split as config-service splits an RCC's: endpoints and switches in
- * `spec`, every credential and certificate in `secrets` (sealed on the bus).
- */
-export interface LocalConnection {
-  datastoreType: "etcdv3" | "kubernetes";
-  spec: Record<string, string | string[] | boolean>;
-  secrets: Record<string, string>;
-}
-
-async function contents(path: string | undefined, variable: string): Promise<string | undefined> {
-  if (path === undefined) return undefined;
-  try {
-    return await readFile(path, "utf8");
-  } catch (err) {
-    throw new StackConfigError(
-      `${variable}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      { cause: err },
-    );
-  }
-}
-
-/** The connection the etcd or Kubernetes connector is given for `_local`. */
-export async function localConnection(
-  local: LocalDatastore,
-  embeddedUrl: string | undefined,
-): Promise<LocalConnection> {
-  if (local.kind === "embedded") {
-    if (embeddedUrl === undefined) throw new StackConfigError("the embedded etcd is not running");
-    return { datastoreType: "etcdv3", spec: { etcdEndpoints: [embeddedUrl] }, secrets: {} };
-  }
-  const env = local.env;
-  const spec: LocalConnection["spec"] = {};
-  const secrets: Record<string, string> = {};
-  const put = (into: Record<string, unknown>, key: string, value: string | undefined) => {
-    if (value !== undefined) into[key] = value;
-  };
-  if (local.datastoreType === "etcdv3") {
-    spec["etcdEndpoints"] = splitEtcdEndpoints(env.ETCD_ENDPOINTS ?? "http://127.0.0.1:2379").filter((e) => e !== "");
-    put(secrets, "etcdCACert", await contents(env.ETCD_CA_CERT_FILE, "ETCD_CA_CERT_FILE"));
-    put(secrets, "etcdCert", await contents(env.ETCD_CERT_FILE, "ETCD_CERT_FILE"));
-    put(secrets, "etcdKey", await contents(env.ETCD_KEY_FILE, "ETCD_KEY_FILE"));
-    put(secrets, "etcdUsername", env.ETCD_USERNAME);
-    put(secrets, "etcdPassword", env.ETCD_PASSWORD);
-    return { datastoreType: "etcdv3", spec, secrets };
-  }
-  const kubeconfig = env.KUBECONFIG?.split(":").find((entry) => entry !== "");
-  put(secrets, "kubeconfig", await contents(kubeconfig, "KUBECONFIG"));
-  put(spec, "k8sAPIEndpoint", env.K8S_API_ENDPOINT);
-  put(secrets, "k8sCACert", await contents(env.K8S_CA_FILE, "K8S_CA_FILE"));
-  put(secrets, "k8sCert", await contents(env.K8S_CERT_FILE, "K8S_CERT_FILE"));
-  put(secrets, "k8sKey", await contents(env.K8S_KEY_FILE, "K8S_KEY_FILE"));
-  put(secrets, "k8sAPIToken", env.K8S_API_TOKEN);
-  if (/^(1|t|true|yes)$/i.test(env.K8S_INSECURE_SKIP_TLS_VERIFY ?? "")) spec["k8sInsecureSkipTLSVerify"] = true;
-  if (secrets["kubeconfig"] === undefined && spec["k8sAPIEndpoint"] === undefined) {
-    throw new StackConfigError(
-      "DATASTORE_TYPE=kubernetes needs KUBECONFIG or K8S_API_ENDPOINT to reach the local Kubernetes API",
-    );
-  }
-  return { datastoreType: "kubernetes", spec, secrets };
 }

@@ -46,13 +46,18 @@ function common(s: ServiceSettings, metricsPort: number): Record<string, string>
   };
 }
 
-/** config-service over the local datastore (`datastoreEnv`: calicoctl's variables for it). */
+/**
+ * config-service over the local datastore (`datastoreEnv`: calicoctl's variables for it): every RCC's
+ * connection config and the local cluster's (`_local`), and the `fedview apply|get|delete` RPC.
+ */
 export function createStackConfigService(s: ServiceSettings, datastoreEnv: Record<string, string>): ConfigService {
   const config = readConfigServiceConfig({
     ...datastoreEnv,
     ...common(s, s.ports.configMetrics),
     FEDVIEW_CONNECTOR_XKEY_PUBLIC: s.keys.connectorPublicKey,
     FEDVIEW_CONFIG_XKEY_SEED: s.keys.configSeed,
+    // The local cluster is published from the same settings config-service reads RCCs with.
+    FEDVIEW_FEDERATE_LOCAL: "true",
   });
   return createConfigService(config, { logger: s.logger.child({ service: "config-service" }) });
 }

@@ -19,13 +19,11 @@ import { localResources, westRcc } from "./demo-local.js";
 import { startWestDemo, type WestDemo } from "./demo-west.js";
 import { StackAbortedError, StackError } from "./errors.js";
 import { putCalicoResources } from "./etcd-seed.js";
-import { publishLocalCluster } from "./local-cluster.js";
 import {
   chooseLocalDatastore,
   configServiceDatastoreEnv,
   describeLocalDatastore,
   type LocalDatastore,
-  localConnection,
 } from "./local-datastore.js";
 import { createStackLogger } from "./logger.js";
 import { choosePorts } from "./ports.js";
@@ -53,7 +51,7 @@ import { waitForClusters } from "./wait-sync.js";
 
 /** Default of `syncTimeoutMs`: long enough for a slow first start, short enough to say what is wrong. */
 export const DEFAULT_SYNC_TIMEOUT_MS = 90_000;
-/** How long to wait for config-service's first listing of RCCs before publishing `_local` anyway. */
+/** How long to wait for config-service's first listing of RCCs, which says which clusters to wait for. */
 const CONFIG_SYNC_TIMEOUT_MS = 30_000;
 
 async function stackKeys(layout: StateLayout): Promise<StackKeys> {
@@ -112,7 +110,6 @@ export async function createLocalStack(options: LocalStackOptions): Promise<Loca
     say(`Starting the fedview stack; state in ${layout.root}`);
     // What the environment asks for is checked before anything starts.
     let local: LocalDatastore = chooseLocalDatastore(options.demo, options.env ?? process.env);
-    const externalConnection = local.kind === "external" ? await localConnection(local, undefined) : undefined;
     await createLayout(layout);
     const claim = await claimStateDir(layout, (line) => say(`  ${line}`));
     onStop("releasing the state directory", () => claim.release());
@@ -202,25 +199,8 @@ export async function createLocalStack(options: LocalStackOptions): Promise<Loca
     const configService = createStackConfigService(settings, configServiceDatastoreEnv(local, etcd?.url));
     onStop("stopping config-service", () => configService[Symbol.asyncDispose]());
     await configService.start();
-    // config-service withdraws every connection config without an RCC once it has listed the RCCs.
-    const configDeadline = Date.now() + CONFIG_SYNC_TIMEOUT_MS;
-    while (configService.status().reconciler?.synced !== true && Date.now() < configDeadline) {
-      checkSignal("waiting for config-service");
-      await sleep(50);
-    }
-    if (configService.status().reconciler?.synced !== true) {
-      say(
-        `  config-service has not listed the RCCs within 30 s (${configService.status().reasons.join("; ")}); publishing _local anyway`,
-      );
-    }
-    const localConfig = await publishLocalCluster({
-      nc,
-      connection: externalConnection ?? (await localConnection(local, etcd?.url)),
-      sealingKey: sealingKeyPairFromSeed(keys.configSeed),
-      connectorPublicKey: keys.connectorPublicKey,
-      logger,
-    });
-    onStop("withdrawing the local cluster's watch", () => localConfig[Symbol.asyncDispose]());
+    // config-service publishes every RCC's connection config and the local cluster's (`_local`); the
+    // connectors of each datastore type serve them. Its first listing says which clusters to wait for.
     const etcdConnector = createStackEtcdConnector(settings);
     onStop("stopping the etcd connector", () => etcdConnector[Symbol.asyncDispose]());
     await etcdConnector.start();
@@ -245,6 +225,15 @@ export async function createLocalStack(options: LocalStackOptions): Promise<Loca
     };
     const datastore = describeLocalDatastore(local, etcd?.url);
 
+    const configDeadline = Date.now() + CONFIG_SYNC_TIMEOUT_MS;
+    while (configService.status().reconciler?.synced !== true && Date.now() < configDeadline) {
+      checkSignal("waiting for config-service to list the RemoteClusterConfigurations");
+      await sleep(50);
+    }
+    if (configService.status().reconciler?.synced !== true) {
+      const reasons = configService.status().reasons.join("; ");
+      say(`  config-service has not listed the RemoteClusterConfigurations within 30 s: ${reasons}`);
+    }
     const timeoutMs = options.syncTimeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS;
     say(`Waiting for every cluster to be InSync (up to ${Math.round(timeoutMs / 1000)} s):`);
     const sync: SyncReport = await waitForClusters({
