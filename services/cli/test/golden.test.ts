@@ -1,9 +1,10 @@
 /**
- * Golden outputs of every calicoq verb, per flag combination, in ps, json and yaml, on the realistic
- * federation of fixtures.ts (local and remote workload endpoints, host endpoints, namespace and
- * service-account profiles, namespaced and global policies in three tiers, rule selectors with
- * namespaceSelector and serviceAccounts), through the whole command line: argument parsing (combined
- * short flags, flags after positionals, `-ojson`), the query, and the renderers. Exact bytes.
+ * Golden outputs of every calicoq verb in ps, json and yaml, and for policy, endpoint and host every
+ * combination of `-s` and `-r` in each format, on the realistic federation of fixtures.ts (local and
+ * remote workload endpoints, host endpoints, namespace and service-account profiles, namespaced and
+ * global policies in three tiers, rule selectors with namespaceSelector and serviceAccounts), through
+ * the whole command line: the flags are spelled each way calicoq accepts (`-rs`, `-s -r`, long names,
+ * `-ojson`, `--output=json`, before or after the positional). Exact bytes.
  */
 import { describe, expect, it } from "vitest";
 import { runOn } from "./harness.js";
@@ -108,41 +109,7 @@ Endpoints matching Policy "prod/default.allow-api" rules:
 `,
     ],
     [
-      ["policy", "prod/default.allow-api", "-s"],
-      `Policy "prod/default.allow-api" applies to these endpoints:
-  Workload endpoint node-1/k8s/prod.api-5f9/eth0
-
-Endpoints matching Policy "prod/default.allow-api" rules:
-  Workload endpoint east/node-a/k8s/prod.api-e1/eth0
-    inbound rule 2 source match
-  Workload endpoint east/node-a/k8s/prod.frontend-e1/eth0
-    inbound rule 1 source match
-  Host endpoint east/node-a/node-a-eth0
-    outbound rule 1 destination match
-  Workload endpoint node-1/k8s/prod.api-5f9/eth0
-    inbound rule 2 source match
-  Workload endpoint node-1/k8s/prod.frontend-7d4/eth0
-    inbound rule 1 source match
-  Host endpoint node-1/node-1-eth0
-    outbound rule 1 destination match
-  Host endpoint node-2/node-2-eth0
-    outbound rule 1 destination match
-`,
-    ],
-    [
-      ["policy", "prod/default.allow-api", "-r"],
-      `Policy "prod/default.allow-api" applies to these endpoints:
-  Workload endpoint node-1/k8s/prod.api-5f9/eth0; selector "(app == 'api') && projectcalico.org/namespace == 'prod'"
-`,
-    ],
-    [
-      ["policy", "prod/default.allow-api", "-rs"],
-      `Policy "prod/default.allow-api" applies to these endpoints:
-  Workload endpoint node-1/k8s/prod.api-5f9/eth0
-`,
-    ],
-    [
-      ["policy", "prod/default.allow-api", "-o", "json"],
+      ["policy", "prod/default.allow-api", "-ojson"],
       `[
   {
     "description": "Policy \\"prod/default.allow-api\\" applies to these endpoints",
@@ -271,7 +238,115 @@ Endpoints matching Policy "prod/default.allow-api" rules:
 `,
     ],
     [
-      ["policy", "prod/default.allow-api", "-s", "-o", "json"],
+      ["policy", "prod/default.allow-api", "-oyaml"],
+      `- description: Policy "prod/default.allow-api" applies to these endpoints
+  endpoints_match_policy:
+  - name: eth0
+    node: east/node-a
+    orchestrator: k8s
+    remote_cluster: east
+    rule_matches:
+    - direction: inbound
+      order: 2
+      policy_name: prod/default.allow-api
+      selector: (projectcalico.org/namespace == 'prod') && (pcsa.team == "payments" && projectcalico.org/serviceaccount in {"api", "default"})
+      selector_type: source
+      tier_name: default
+    workload: prod/api-e1
+  - name: eth0
+    node: east/node-a
+    orchestrator: k8s
+    remote_cluster: east
+    rule_matches:
+    - direction: inbound
+      order: 1
+      policy_name: prod/default.allow-api
+      selector: (projectcalico.org/namespace == 'prod') && (app == 'frontend')
+      selector_type: source
+      tier_name: default
+    workload: prod/frontend-e1
+  - name: node-a-eth0
+    node: east/node-a
+    remote_cluster: east
+    rule_matches:
+    - direction: outbound
+      order: 1
+      policy_name: prod/default.allow-api
+      selector: '!has(projectcalico.org/namespace)'
+      selector_type: destination
+      tier_name: default
+  - name: eth0
+    node: node-1
+    orchestrator: k8s
+    rule_matches:
+    - direction: inbound
+      order: 2
+      policy_name: prod/default.allow-api
+      selector: (projectcalico.org/namespace == 'prod') && (pcsa.team == "payments" && projectcalico.org/serviceaccount in {"api", "default"})
+      selector_type: source
+      tier_name: default
+    workload: prod/api-5f9
+  - name: eth0
+    node: node-1
+    orchestrator: k8s
+    rule_matches:
+    - direction: inbound
+      order: 1
+      policy_name: prod/default.allow-api
+      selector: (projectcalico.org/namespace == 'prod') && (app == 'frontend')
+      selector_type: source
+      tier_name: default
+    workload: prod/frontend-7d4
+  - name: node-1-eth0
+    node: node-1
+    rule_matches:
+    - direction: outbound
+      order: 1
+      policy_name: prod/default.allow-api
+      selector: '!has(projectcalico.org/namespace)'
+      selector_type: destination
+      tier_name: default
+  - name: node-2-eth0
+    node: node-2
+    rule_matches:
+    - direction: outbound
+      order: 1
+      policy_name: prod/default.allow-api
+      selector: '!has(projectcalico.org/namespace)'
+      selector_type: destination
+      tier_name: default
+  policy_applies_to_endpoints:
+  - name: eth0
+    node: node-1
+    orchestrator: k8s
+    selector: (app == 'api') && projectcalico.org/namespace == 'prod'
+    workload: prod/api-5f9
+`,
+    ],
+    [
+      ["policy", "prod/default.allow-api", "--hide-selectors", "-o", "ps"],
+      `Policy "prod/default.allow-api" applies to these endpoints:
+  Workload endpoint node-1/k8s/prod.api-5f9/eth0
+
+Endpoints matching Policy "prod/default.allow-api" rules:
+  Workload endpoint east/node-a/k8s/prod.api-e1/eth0
+    inbound rule 2 source match
+  Workload endpoint east/node-a/k8s/prod.frontend-e1/eth0
+    inbound rule 1 source match
+  Host endpoint east/node-a/node-a-eth0
+    outbound rule 1 destination match
+  Workload endpoint node-1/k8s/prod.api-5f9/eth0
+    inbound rule 2 source match
+  Workload endpoint node-1/k8s/prod.frontend-7d4/eth0
+    inbound rule 1 source match
+  Host endpoint node-1/node-1-eth0
+    outbound rule 1 destination match
+  Host endpoint node-2/node-2-eth0
+    outbound rule 1 destination match
+`,
+    ],
+    [
+      ["policy", "-s", "prod/default.allow-api", "-ojson"],
       `[
   {
     "description": "Policy \\"prod/default.allow-api\\" applies to these endpoints",
@@ -392,7 +467,7 @@ Endpoints matching Policy "prod/default.allow-api" rules:
 `,
     ],
     [
-      ["policy", "prod/default.allow-api", "-o", "yaml"],
+      ["policy", "prod/default.allow-api", "--hide-selectors", "-oyaml"],
       `- description: Policy "prod/default.allow-api" applies to these endpoints
   endpoints_match_policy:
   - name: eth0
@@ -403,7 +478,6 @@ Endpoints matching Policy "prod/default.allow-api" rules:
     - direction: inbound
       order: 2
       policy_name: prod/default.allow-api
-      selector: (projectcalico.org/namespace == 'prod') && (pcsa.team == "payments" && projectcalico.org/serviceaccount in {"api", "default"})
       selector_type: source
       tier_name: default
     workload: prod/api-e1
@@ -415,7 +489,6 @@ Endpoints matching Policy "prod/default.allow-api" rules:
     - direction: inbound
       order: 1
       policy_name: prod/default.allow-api
-      selector: (projectcalico.org/namespace == 'prod') && (app == 'frontend')
       selector_type: source
       tier_name: default
     workload: prod/frontend-e1
@@ -426,7 +499,6 @@ Endpoints matching Policy "prod/default.allow-api" rules:
     - direction: outbound
       order: 1
       policy_name: prod/default.allow-api
-      selector: '!has(projectcalico.org/namespace)'
       selector_type: destination
       tier_name: default
   - name: eth0
@@ -436,7 +508,6 @@ Endpoints matching Policy "prod/default.allow-api" rules:
     - direction: inbound
       order: 2
       policy_name: prod/default.allow-api
-      selector: (projectcalico.org/namespace == 'prod') && (pcsa.team == "payments" && projectcalico.org/serviceaccount in {"api", "default"})
       selector_type: source
       tier_name: default
     workload: prod/api-5f9
@@ -447,7 +518,6 @@ Endpoints matching Policy "prod/default.allow-api" rules:
     - direction: inbound
       order: 1
       policy_name: prod/default.allow-api
-      selector: (projectcalico.org/namespace == 'prod') && (app == 'frontend')
       selector_type: source
       tier_name: default
     workload: prod/frontend-7d4
@@ -457,7 +527,6 @@ Endpoints matching Policy "prod/default.allow-api" rules:
     - direction: outbound
       order: 1
       policy_name: prod/default.allow-api
-      selector: '!has(projectcalico.org/namespace)'
       selector_type: destination
       tier_name: default
   - name: node-2-eth0
@@ -466,9 +535,42 @@ Endpoints matching Policy "prod/default.allow-api" rules:
     - direction: outbound
       order: 1
       policy_name: prod/default.allow-api
-      selector: '!has(projectcalico.org/namespace)'
       selector_type: destination
       tier_name: default
+  policy_applies_to_endpoints:
+  - name: eth0
+    node: node-1
+    orchestrator: k8s
+    workload: prod/api-5f9
+`,
+    ],
+    [
+      ["policy", "-r", "prod/default.allow-api"],
+      `Policy "prod/default.allow-api" applies to these endpoints:
+  Workload endpoint node-1/k8s/prod.api-5f9/eth0; selector "(app == 'api') && projectcalico.org/namespace == 'prod'"
+`,
+    ],
+    [
+      ["policy", "prod/default.allow-api", "--hide-rule-matches", "-ojson"],
+      `[
+  {
+    "description": "Policy \\"prod/default.allow-api\\" applies to these endpoints",
+    "policy_applies_to_endpoints": [
+      {
+        "node": "node-1",
+        "orchestrator": "k8s",
+        "workload": "prod/api-5f9",
+        "name": "eth0",
+        "selector": "(app == 'api') \\u0026\\u0026 projectcalico.org/namespace == 'prod'"
+      }
+    ]
+  }
+]
+`,
+    ],
+    [
+      ["policy", "-r", "prod/default.allow-api", "-oyaml"],
+      `- description: Policy "prod/default.allow-api" applies to these endpoints
   policy_applies_to_endpoints:
   - name: eth0
     node: node-1
@@ -478,7 +580,30 @@ Endpoints matching Policy "prod/default.allow-api" rules:
 `,
     ],
     [
-      ["policy", "prod/default.allow-api", "-rs", "-oyaml"],
+      ["policy", "prod/default.allow-api", "-rs", "-o", "ps"],
+      `Policy "prod/default.allow-api" applies to these endpoints:
+  Workload endpoint node-1/k8s/prod.api-5f9/eth0
+`,
+    ],
+    [
+      ["policy", "-s", "-r", "prod/default.allow-api", "-ojson"],
+      `[
+  {
+    "description": "Policy \\"prod/default.allow-api\\" applies to these endpoints",
+    "policy_applies_to_endpoints": [
+      {
+        "node": "node-1",
+        "orchestrator": "k8s",
+        "workload": "prod/api-5f9",
+        "name": "eth0"
+      }
+    ]
+  }
+]
+`,
+    ],
+    [
+      ["policy", "prod/default.allow-api", "-sr", "-oyaml"],
       `- description: Policy "prod/default.allow-api" applies to these endpoints
   policy_applies_to_endpoints:
   - name: eth0
@@ -533,57 +658,7 @@ Workload endpoint k8s/prod.api-5f9/eth0
 `,
     ],
     [
-      ["endpoint", "api-5f9", "-s"],
-      `Policies and profiles for endpoints matching "api-5f9":
-
-Workload endpoint k8s/prod.api-5f9/eth0
-  Policies:
-    Policy "security.block-external" (order 10)
-    Policy "prod/default.allow-api" (order 100)
-    Policy "default.allow-dns" (order 500)
-    Policy "platform.audit" (order 2e+06)
-  Profiles:
-    Profile "kns.prod"
-    Profile "ksa.prod.api"
-  Rule matches:
-    Policy "default.host-untracked" inbound rule 1 source match
-    Policy "security.block-external" inbound rule 1 source match
-    Policy "prod/default.allow-api" inbound rule 2 source match
-    Policy "prod/knp.default.db-access" inbound rule 1 source match
-`,
-    ],
-    [
-      ["endpoint", "api-5f9", "-r"],
-      `Policies and profiles for endpoints matching "api-5f9":
-
-Workload endpoint k8s/prod.api-5f9/eth0
-  Policies:
-    Policy "security.block-external" (order 10; selector "has(app)")
-    Policy "prod/default.allow-api" (order 100; selector "(app == 'api') && projectcalico.org/namespace == 'prod'")
-    Policy "default.allow-dns" (order 500; selector "")
-    Policy "platform.audit" (order 2e+06; selector "all()")
-  Profiles:
-    Profile "kns.prod"
-    Profile "ksa.prod.api"
-`,
-    ],
-    [
-      ["endpoint", "api-5f9", "-sr"],
-      `Policies and profiles for endpoints matching "api-5f9":
-
-Workload endpoint k8s/prod.api-5f9/eth0
-  Policies:
-    Policy "security.block-external" (order 10)
-    Policy "prod/default.allow-api" (order 100)
-    Policy "default.allow-dns" (order 500)
-    Policy "platform.audit" (order 2e+06)
-  Profiles:
-    Profile "kns.prod"
-    Profile "ksa.prod.api"
-`,
-    ],
-    [
-      ["endpoint", "api-5f9", "-o", "json"],
+      ["endpoint", "api-5f9", "-ojson"],
       `[
   {
     "description": "Policies and profiles for endpoints matching \\"api-5f9\\"",
@@ -670,7 +745,7 @@ Workload endpoint k8s/prod.api-5f9/eth0
 `,
     ],
     [
-      ["endpoint", "api-5f9", "-o", "yaml"],
+      ["endpoint", "api-5f9", "-oyaml"],
       `- description: Policies and profiles for endpoints matching "api-5f9"
   endpoints:
   - name: eth0
@@ -726,19 +801,159 @@ Workload endpoint k8s/prod.api-5f9/eth0
     workload: prod/api-5f9
 `,
     ],
-  ])("%j", async (argv, expected) => {
-    const run = await runOn(argv);
-    expect(run.stdout).toBe(expected);
-    expect(run.stderr).toBe("");
-    expect(run.code).toBe(0);
-  });
-});
-
-describe("host", () => {
-  it.each<[string[], string]>([
     [
-      ["host", "node-1", "-r"],
-      `Policies and profiles for each endpoint on host "node-1":
+      ["endpoint", "api-5f9", "--hide-selectors", "-o", "ps"],
+      `Policies and profiles for endpoints matching "api-5f9":
+
+Workload endpoint k8s/prod.api-5f9/eth0
+  Policies:
+    Policy "security.block-external" (order 10)
+    Policy "prod/default.allow-api" (order 100)
+    Policy "default.allow-dns" (order 500)
+    Policy "platform.audit" (order 2e+06)
+  Profiles:
+    Profile "kns.prod"
+    Profile "ksa.prod.api"
+  Rule matches:
+    Policy "default.host-untracked" inbound rule 1 source match
+    Policy "security.block-external" inbound rule 1 source match
+    Policy "prod/default.allow-api" inbound rule 2 source match
+    Policy "prod/knp.default.db-access" inbound rule 1 source match
+`,
+    ],
+    [
+      ["endpoint", "-s", "api-5f9", "-ojson"],
+      `[
+  {
+    "description": "Policies and profiles for endpoints matching \\"api-5f9\\"",
+    "endpoints": [
+      {
+        "node": "node-1",
+        "orchestrator": "k8s",
+        "workload": "prod/api-5f9",
+        "name": "eth0",
+        "policies": [
+          {
+            "name": "security.block-external",
+            "order": 10,
+            "tier_name": "security",
+            "tier_order": 100
+          },
+          {
+            "name": "prod/default.allow-api",
+            "order": 100,
+            "tier_name": "default",
+            "tier_order": 1000000
+          },
+          {
+            "name": "default.allow-dns",
+            "order": 500,
+            "tier_name": "default",
+            "tier_order": 1000000
+          },
+          {
+            "name": "platform.audit",
+            "order": 2000000,
+            "tier_name": "platform"
+          }
+        ],
+        "profiles": [
+          {
+            "name": "kns.prod"
+          },
+          {
+            "name": "ksa.prod.api"
+          }
+        ],
+        "rule_matches": [
+          {
+            "policy_name": "default.host-untracked",
+            "tier_name": "default",
+            "direction": "inbound",
+            "selector_type": "source",
+            "order": 1
+          },
+          {
+            "policy_name": "security.block-external",
+            "tier_name": "security",
+            "direction": "inbound",
+            "selector_type": "source",
+            "order": 1
+          },
+          {
+            "policy_name": "prod/default.allow-api",
+            "tier_name": "default",
+            "direction": "inbound",
+            "selector_type": "source",
+            "order": 2
+          },
+          {
+            "policy_name": "prod/knp.default.db-access",
+            "tier_name": "default",
+            "direction": "inbound",
+            "selector_type": "source",
+            "order": 1
+          }
+        ]
+      }
+    ]
+  }
+]
+`,
+    ],
+    [
+      ["endpoint", "api-5f9", "--hide-selectors", "-oyaml"],
+      `- description: Policies and profiles for endpoints matching "api-5f9"
+  endpoints:
+  - name: eth0
+    node: node-1
+    orchestrator: k8s
+    policies:
+    - name: security.block-external
+      order: 10
+      tier_name: security
+      tier_order: 100
+    - name: prod/default.allow-api
+      order: 100
+      tier_name: default
+      tier_order: 1000000
+    - name: default.allow-dns
+      order: 500
+      tier_name: default
+      tier_order: 1000000
+    - name: platform.audit
+      order: 2000000
+      tier_name: platform
+    profiles:
+    - name: kns.prod
+    - name: ksa.prod.api
+    rule_matches:
+    - direction: inbound
+      order: 1
+      policy_name: default.host-untracked
+      selector_type: source
+      tier_name: default
+    - direction: inbound
+      order: 1
+      policy_name: security.block-external
+      selector_type: source
+      tier_name: security
+    - direction: inbound
+      order: 2
+      policy_name: prod/default.allow-api
+      selector_type: source
+      tier_name: default
+    - direction: inbound
+      order: 1
+      policy_name: prod/knp.default.db-access
+      selector_type: source
+      tier_name: default
+    workload: prod/api-5f9
+`,
+    ],
+    [
+      ["endpoint", "-r", "api-5f9"],
+      `Policies and profiles for endpoints matching "api-5f9":
 
 Workload endpoint k8s/prod.api-5f9/eth0
   Policies:
@@ -749,25 +964,197 @@ Workload endpoint k8s/prod.api-5f9/eth0
   Profiles:
     Profile "kns.prod"
     Profile "ksa.prod.api"
-
-Workload endpoint k8s/prod.frontend-7d4/eth0
-  Policies:
-    Policy "security.block-external" (order 10; selector "has(app)")
-    Policy "default.allow-dns" (order 500; selector "")
-    Policy "platform.audit" (order 2e+06; selector "all()")
-  Profiles:
-    Profile "kns.prod"
-    Profile "ksa.prod.default"
-
-Host endpoint node-1-eth0
-  Policies:
-    Policy "default.host-untracked" (order 1; selector "host-endpoint == "true"") [untracked]
-    Policy "default.allow-dns" (order 500; selector "")
-    Policy "platform.audit" (order 2e+06; selector "all()")
-  Profiles:
-    Profile "hep-base"
 `,
     ],
+    [
+      ["endpoint", "api-5f9", "--hide-rule-matches", "-ojson"],
+      `[
+  {
+    "description": "Policies and profiles for endpoints matching \\"api-5f9\\"",
+    "endpoints": [
+      {
+        "node": "node-1",
+        "orchestrator": "k8s",
+        "workload": "prod/api-5f9",
+        "name": "eth0",
+        "policies": [
+          {
+            "name": "security.block-external",
+            "order": 10,
+            "selector": "has(app)",
+            "tier_name": "security",
+            "tier_order": 100
+          },
+          {
+            "name": "prod/default.allow-api",
+            "order": 100,
+            "selector": "(app == 'api') \\u0026\\u0026 projectcalico.org/namespace == 'prod'",
+            "tier_name": "default",
+            "tier_order": 1000000
+          },
+          {
+            "name": "default.allow-dns",
+            "order": 500,
+            "tier_name": "default",
+            "tier_order": 1000000
+          },
+          {
+            "name": "platform.audit",
+            "order": 2000000,
+            "selector": "all()",
+            "tier_name": "platform"
+          }
+        ],
+        "profiles": [
+          {
+            "name": "kns.prod"
+          },
+          {
+            "name": "ksa.prod.api"
+          }
+        ]
+      }
+    ]
+  }
+]
+`,
+    ],
+    [
+      ["endpoint", "-r", "api-5f9", "-oyaml"],
+      `- description: Policies and profiles for endpoints matching "api-5f9"
+  endpoints:
+  - name: eth0
+    node: node-1
+    orchestrator: k8s
+    policies:
+    - name: security.block-external
+      order: 10
+      selector: has(app)
+      tier_name: security
+      tier_order: 100
+    - name: prod/default.allow-api
+      order: 100
+      selector: (app == 'api') && projectcalico.org/namespace == 'prod'
+      tier_name: default
+      tier_order: 1000000
+    - name: default.allow-dns
+      order: 500
+      tier_name: default
+      tier_order: 1000000
+    - name: platform.audit
+      order: 2000000
+      selector: all()
+      tier_name: platform
+    profiles:
+    - name: kns.prod
+    - name: ksa.prod.api
+    workload: prod/api-5f9
+`,
+    ],
+    [
+      ["endpoint", "api-5f9", "-rs", "-o", "ps"],
+      `Policies and profiles for endpoints matching "api-5f9":
+
+Workload endpoint k8s/prod.api-5f9/eth0
+  Policies:
+    Policy "security.block-external" (order 10)
+    Policy "prod/default.allow-api" (order 100)
+    Policy "default.allow-dns" (order 500)
+    Policy "platform.audit" (order 2e+06)
+  Profiles:
+    Profile "kns.prod"
+    Profile "ksa.prod.api"
+`,
+    ],
+    [
+      ["endpoint", "-s", "-r", "api-5f9", "-ojson"],
+      `[
+  {
+    "description": "Policies and profiles for endpoints matching \\"api-5f9\\"",
+    "endpoints": [
+      {
+        "node": "node-1",
+        "orchestrator": "k8s",
+        "workload": "prod/api-5f9",
+        "name": "eth0",
+        "policies": [
+          {
+            "name": "security.block-external",
+            "order": 10,
+            "tier_name": "security",
+            "tier_order": 100
+          },
+          {
+            "name": "prod/default.allow-api",
+            "order": 100,
+            "tier_name": "default",
+            "tier_order": 1000000
+          },
+          {
+            "name": "default.allow-dns",
+            "order": 500,
+            "tier_name": "default",
+            "tier_order": 1000000
+          },
+          {
+            "name": "platform.audit",
+            "order": 2000000,
+            "tier_name": "platform"
+          }
+        ],
+        "profiles": [
+          {
+            "name": "kns.prod"
+          },
+          {
+            "name": "ksa.prod.api"
+          }
+        ]
+      }
+    ]
+  }
+]
+`,
+    ],
+    [
+      ["endpoint", "api-5f9", "-sr", "-oyaml"],
+      `- description: Policies and profiles for endpoints matching "api-5f9"
+  endpoints:
+  - name: eth0
+    node: node-1
+    orchestrator: k8s
+    policies:
+    - name: security.block-external
+      order: 10
+      tier_name: security
+      tier_order: 100
+    - name: prod/default.allow-api
+      order: 100
+      tier_name: default
+      tier_order: 1000000
+    - name: default.allow-dns
+      order: 500
+      tier_name: default
+      tier_order: 1000000
+    - name: platform.audit
+      order: 2000000
+      tier_name: platform
+    profiles:
+    - name: kns.prod
+    - name: ksa.prod.api
+    workload: prod/api-5f9
+`,
+    ],
+  ])("%j", async (argv, expected) => {
+    const run = await runOn(argv);
+    expect(run.stdout).toBe(expected);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+  });
+});
+
+describe("host", () => {
+  it.each<[string[], string]>([
     [
       ["host", "east/node-a"],
       `Policies and profiles for each endpoint on host "east/node-a":
@@ -803,7 +1190,7 @@ Host endpoint node-a-eth0
 `,
     ],
     [
-      ["host", "east/node-a", "-o", "json"],
+      ["host", "east/node-a", "-ojson"],
       `[
   {
     "description": "Policies and profiles for each endpoint on host \\"east/node-a\\"",
@@ -932,7 +1319,7 @@ Host endpoint node-a-eth0
 `,
     ],
     [
-      ["host", "east/node-a", "-o", "yaml"],
+      ["host", "east/node-a", "-oyaml"],
       `- description: Policies and profiles for each endpoint on host "east/node-a"
   endpoints:
   - name: eth0
@@ -1016,7 +1403,161 @@ Host endpoint node-a-eth0
 `,
     ],
     [
-      ["host", "east/node-a", "-s", "-o", "yaml"],
+      ["host", "east/node-a", "--hide-selectors", "-o", "ps"],
+      `Policies and profiles for each endpoint on host "east/node-a":
+
+Workload endpoint k8s/prod.api-e1/eth0
+  Policies:
+  Profiles:
+    Profile "east/kns.prod"
+    Profile "east/ksa.prod.api"
+  Rule matches:
+    Policy "default.host-untracked" inbound rule 1 source match
+    Policy "security.block-external" inbound rule 1 source match
+    Policy "prod/default.allow-api" inbound rule 2 source match
+    Policy "prod/knp.default.db-access" inbound rule 1 source match
+
+Workload endpoint k8s/prod.frontend-e1/eth0
+  Policies:
+  Profiles:
+    Profile "east/kns.prod"
+    Profile "east/ksa.prod.default"
+  Rule matches:
+    Policy "security.block-external" inbound rule 1 source match
+    Policy "prod/default.allow-api" inbound rule 1 source match
+
+Host endpoint node-a-eth0
+  Policies:
+  Profiles:
+    Profile "east/hep-base"
+  Rule matches:
+    Policy "security.block-external" outbound rule 1 destination match
+    Policy "prod/default.allow-api" outbound rule 1 destination match
+    Policy "default.allow-dns" outbound rule 1 !destination match
+`,
+    ],
+    [
+      ["host", "-s", "east/node-a", "-ojson"],
+      `[
+  {
+    "description": "Policies and profiles for each endpoint on host \\"east/node-a\\"",
+    "endpoints": [
+      {
+        "node": "east/node-a",
+        "orchestrator": "k8s",
+        "workload": "prod/api-e1",
+        "name": "eth0",
+        "profiles": [
+          {
+            "name": "east/kns.prod"
+          },
+          {
+            "name": "east/ksa.prod.api"
+          }
+        ],
+        "rule_matches": [
+          {
+            "policy_name": "default.host-untracked",
+            "tier_name": "default",
+            "direction": "inbound",
+            "selector_type": "source",
+            "order": 1
+          },
+          {
+            "policy_name": "security.block-external",
+            "tier_name": "security",
+            "direction": "inbound",
+            "selector_type": "source",
+            "order": 1
+          },
+          {
+            "policy_name": "prod/default.allow-api",
+            "tier_name": "default",
+            "direction": "inbound",
+            "selector_type": "source",
+            "order": 2
+          },
+          {
+            "policy_name": "prod/knp.default.db-access",
+            "tier_name": "default",
+            "direction": "inbound",
+            "selector_type": "source",
+            "order": 1
+          }
+        ],
+        "remote_cluster": "east"
+      },
+      {
+        "node": "east/node-a",
+        "orchestrator": "k8s",
+        "workload": "prod/frontend-e1",
+        "name": "eth0",
+        "profiles": [
+          {
+            "name": "east/kns.prod"
+          },
+          {
+            "name": "east/ksa.prod.default"
+          }
+        ],
+        "rule_matches": [
+          {
+            "policy_name": "security.block-external",
+            "tier_name": "security",
+            "direction": "inbound",
+            "selector_type": "source",
+            "order": 1
+          },
+          {
+            "policy_name": "prod/default.allow-api",
+            "tier_name": "default",
+            "direction": "inbound",
+            "selector_type": "source",
+            "order": 1
+          }
+        ],
+        "remote_cluster": "east"
+      },
+      {
+        "node": "east/node-a",
+        "name": "node-a-eth0",
+        "profiles": [
+          {
+            "name": "east/hep-base"
+          }
+        ],
+        "rule_matches": [
+          {
+            "policy_name": "security.block-external",
+            "tier_name": "security",
+            "direction": "outbound",
+            "selector_type": "destination",
+            "order": 1
+          },
+          {
+            "policy_name": "prod/default.allow-api",
+            "tier_name": "default",
+            "direction": "outbound",
+            "selector_type": "destination",
+            "order": 1
+          },
+          {
+            "policy_name": "default.allow-dns",
+            "tier_name": "default",
+            "direction": "outbound",
+            "selector_type": "!destination",
+            "order": 1
+          }
+        ],
+        "remote_cluster": "east"
+      }
+    ]
+  }
+]
+`,
+    ],
+    [
+      ["host", "east/node-a", "--hide-selectors", "-oyaml"],
       `- description: Policies and profiles for each endpoint on host "east/node-a"
   endpoints:
   - name: eth0
@@ -1088,6 +1629,238 @@ Host endpoint node-a-eth0
       policy_name: default.allow-dns
       selector_type: '!destination'
       tier_name: default
+`,
+    ],
+    [
+      ["host", "-r", "east/node-a"],
+      `Policies and profiles for each endpoint on host "east/node-a":
+
+Workload endpoint k8s/prod.api-e1/eth0
+  Policies:
+  Profiles:
+    Profile "east/kns.prod"
+    Profile "east/ksa.prod.api"
+
+Workload endpoint k8s/prod.frontend-e1/eth0
+  Policies:
+  Profiles:
+    Profile "east/kns.prod"
+    Profile "east/ksa.prod.default"
+
+Host endpoint node-a-eth0
+  Policies:
+  Profiles:
+    Profile "east/hep-base"
+`,
+    ],
+    [
+      ["host", "east/node-a", "--hide-rule-matches", "-ojson"],
+      `[
+  {
+    "description": "Policies and profiles for each endpoint on host \\"east/node-a\\"",
+    "endpoints": [
+      {
+        "node": "east/node-a",
+        "orchestrator": "k8s",
+        "workload": "prod/api-e1",
+        "name": "eth0",
+        "profiles": [
+          {
+            "name": "east/kns.prod"
+          },
+          {
+            "name": "east/ksa.prod.api"
+          }
+        ],
+        "remote_cluster": "east"
+      },
+      {
+        "node": "east/node-a",
+        "orchestrator": "k8s",
+        "workload": "prod/frontend-e1",
+        "name": "eth0",
+        "profiles": [
+          {
+            "name": "east/kns.prod"
+          },
+          {
+            "name": "east/ksa.prod.default"
+          }
+        ],
+        "remote_cluster": "east"
+      },
+      {
+        "node": "east/node-a",
+        "name": "node-a-eth0",
+        "profiles": [
+          {
+            "name": "east/hep-base"
+          }
+        ],
+        "remote_cluster": "east"
+      }
+    ]
+  }
+]
+`,
+    ],
+    [
+      ["host", "-r", "east/node-a", "-oyaml"],
+      `- description: Policies and profiles for each endpoint on host "east/node-a"
+  endpoints:
+  - name: eth0
+    node: east/node-a
+    orchestrator: k8s
+    profiles:
+    - name: east/kns.prod
+    - name: east/ksa.prod.api
+    remote_cluster: east
+    workload: prod/api-e1
+  - name: eth0
+    node: east/node-a
+    orchestrator: k8s
+    profiles:
+    - name: east/kns.prod
+    - name: east/ksa.prod.default
+    remote_cluster: east
+    workload: prod/frontend-e1
+  - name: node-a-eth0
+    node: east/node-a
+    profiles:
+    - name: east/hep-base
+    remote_cluster: east
+`,
+    ],
+    [
+      ["host", "east/node-a", "-rs", "-o", "ps"],
+      `Policies and profiles for each endpoint on host "east/node-a":
+
+Workload endpoint k8s/prod.api-e1/eth0
+  Policies:
+  Profiles:
+    Profile "east/kns.prod"
+    Profile "east/ksa.prod.api"
+
+Workload endpoint k8s/prod.frontend-e1/eth0
+  Policies:
+  Profiles:
+    Profile "east/kns.prod"
+    Profile "east/ksa.prod.default"
+
+Host endpoint node-a-eth0
+  Policies:
+  Profiles:
+    Profile "east/hep-base"
+`,
+    ],
+    [
+      ["host", "-s", "-r", "east/node-a", "-ojson"],
+      `[
+  {
+    "description": "Policies and profiles for each endpoint on host \\"east/node-a\\"",
+    "endpoints": [
+      {
+        "node": "east/node-a",
+        "orchestrator": "k8s",
+        "workload": "prod/api-e1",
+        "name": "eth0",
+        "profiles": [
+          {
+            "name": "east/kns.prod"
+          },
+          {
+            "name": "east/ksa.prod.api"
+          }
+        ],
+        "remote_cluster": "east"
+      },
+      {
+        "node": "east/node-a",
+        "orchestrator": "k8s",
+        "workload": "prod/frontend-e1",
+        "name": "eth0",
+        "profiles": [
+          {
+            "name": "east/kns.prod"
+          },
+          {
+            "name": "east/ksa.prod.default"
+          }
+        ],
+        "remote_cluster": "east"
+      },
+      {
+        "node": "east/node-a",
+        "name": "node-a-eth0",
+        "profiles": [
+          {
+            "name": "east/hep-base"
+          }
+        ],
+        "remote_cluster": "east"
+      }
+    ]
+  }
+]
+`,
+    ],
+    [
+      ["host", "east/node-a", "-sr", "-oyaml"],
+      `- description: Policies and profiles for each endpoint on host "east/node-a"
+  endpoints:
+  - name: eth0
+    node: east/node-a
+    orchestrator: k8s
+    profiles:
+    - name: east/kns.prod
+    - name: east/ksa.prod.api
+    remote_cluster: east
+    workload: prod/api-e1
+  - name: eth0
+    node: east/node-a
+    orchestrator: k8s
+    profiles:
+    - name: east/kns.prod
+    - name: east/ksa.prod.default
+    remote_cluster: east
+    workload: prod/frontend-e1
+  - name: node-a-eth0
+    node: east/node-a
+    profiles:
+    - name: east/hep-base
+    remote_cluster: east
+`,
+    ],
+    [
+      ["host", "node-1", "-r"],
+      `Policies and profiles for each endpoint on host "node-1":
+
+Workload endpoint k8s/prod.api-5f9/eth0
+  Policies:
+    Policy "security.block-external" (order 10; selector "has(app)")
+    Policy "prod/default.allow-api" (order 100; selector "(app == 'api') && projectcalico.org/namespace == 'prod'")
+    Policy "default.allow-dns" (order 500; selector "")
+    Policy "platform.audit" (order 2e+06; selector "all()")
+  Profiles:
+    Profile "kns.prod"
+    Profile "ksa.prod.api"
+
+Workload endpoint k8s/prod.frontend-7d4/eth0
+  Policies:
+    Policy "security.block-external" (order 10; selector "has(app)")
+    Policy "default.allow-dns" (order 500; selector "")
+    Policy "platform.audit" (order 2e+06; selector "all()")
+  Profiles:
+    Profile "kns.prod"
+    Profile "ksa.prod.default"
+
+Host endpoint node-1-eth0
+  Policies:
+    Policy "default.host-untracked" (order 1; selector "host-endpoint == "true"") [untracked]
+    Policy "default.allow-dns" (order 500; selector "")
+    Policy "platform.audit" (order 2e+06; selector "all()")
+  Profiles:
+    Profile "hep-base"
 `,
     ],
   ])("%j", async (argv, expected) => {
