@@ -273,6 +273,7 @@ function defaultIo(options: RunCliOptions): CliIo {
     cwd: options.cwd ?? process.cwd(),
   };
   if (options.signal !== undefined) io.signal = options.signal;
+  if (options.stdin !== undefined) io.stdin = options.stdin;
   return io;
 }
 

@@ -24,6 +24,8 @@ export interface OutputStream {
 export interface CliIo {
   stdout: OutputStream;
   stderr: OutputStream;
+  /** Where `apply -f -` reads from. Default `process.stdin`. */
+  stdin?: AsyncIterable<Uint8Array | string>;
   /** Environment variables (calicoctl's, `FEDVIEW_NATS_URL`). Default `process.env`. */
   env: Readonly<Record<string, string | undefined>>;
   /** Resolves relative paths (`-f`, `-c`). Default `process.cwd()`. */

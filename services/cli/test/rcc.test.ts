@@ -7,6 +7,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { createSealingKeyPair } from "@fedview/bus";
 import { type ConfigService, createConfigService, readConfigServiceConfig } from "@fedview/config-service";
 import { type EtcdServer, type NatsServer, startEtcd, startNats } from "@fedview/testkit";
@@ -51,12 +52,17 @@ afterAll(async () => {
 });
 
 async function fedview(mode: Mode, ...argv: string[]): Promise<CliRun> {
+  return fedviewWithInput(mode, undefined, ...argv);
+}
+
+async function fedviewWithInput(mode: Mode, stdin: string | undefined, ...argv: string[]): Promise<CliRun> {
   const stdout = new Capture();
   const stderr = new Capture();
   const code = await runCli(["-c", "/absent", ...argv], {
     invokedAs: "fedview",
     stdout,
     stderr,
+    ...(stdin === undefined ? {} : { stdin: Readable.from([stdin]) }),
     env: servers[mode].env,
     cwd: dir,
     signal: new AbortController().signal,
@@ -195,6 +201,27 @@ west   kubernetes   https://10.0.0.9:6443
       stderr: "resource does not exist: RemoteClusterConfiguration(west)\n",
     });
     expect(await storedKeys(mode)).toEqual(["/calico/resources/v3/projectcalico.org/remoteclusterconfigurations/east"]);
+  });
+
+  it("apply -f - reads a JSON List from stdin", async () => {
+    const list = {
+      apiVersion: "v1",
+      kind: "List",
+      items: ["south", "north"].map((name) => ({
+        apiVersion: "projectcalico.org/v3",
+        kind: "RemoteClusterConfiguration",
+        metadata: { name },
+        spec: { datastoreType: "etcdv3", etcdEndpoints: `https://${name}.example:2379` },
+      })),
+    };
+    expect(await fedviewWithInput(mode, JSON.stringify(list), "apply", "-f", "-")).toEqual({
+      code: 0,
+      stdout: "remoteclusterconfiguration/south created\nremoteclusterconfiguration/north created\n",
+      stderr: "",
+    });
+    for (const name of ["south", "north"]) {
+      expect((await fedview(mode, "delete", "rcc", name)).code).toBe(0);
+    }
   });
 
   it("other kinds are refused", async () => {

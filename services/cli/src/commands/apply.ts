@@ -13,7 +13,9 @@ async function readInput(ctx: CommandContext, file: string): Promise<string> {
   try {
     if (file === "-") {
       const chunks: Buffer[] = [];
-      for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Uint8Array));
+      for await (const chunk of ctx.io.stdin ?? process.stdin) {
+        chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
+      }
       return Buffer.concat(chunks).toString("utf8");
     }
     return await readFile(resolve(ctx.io.cwd, file), "utf8");
