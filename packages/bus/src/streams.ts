@@ -2,6 +2,8 @@
  * JetStream topology: the durable state stream and the KV buckets, created idempotently with settings
  * from config. Every service may call {@link ensureBusTopology} at start; running it again (or from many
  * replicas at once) is harmless, and a changed setting (e.g. replicas) is applied by updating in place.
+ * Operator-tunable settings (replicas, storage, byte limit, history, lease TTL) are applied only when
+ * given: a service that leaves one out keeps what the stream has, so it never undoes an operator's choice.
  */
 import type { JetStreamManager, JetStreamOptions, StreamConfig, StreamInfo } from "@nats-io/jetstream";
 import { DiscardPolicy, JetStreamApiError, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
@@ -32,15 +34,18 @@ export interface BusTopologyOptions {
   connectionsBucket?: string;
   /** Lease bucket; default `fedview-leases`. */
   leasesBucket?: string;
-  /** Replicas of the stream and buckets (1, 3 or 5; at most the cluster size). Default 1. */
+  /**
+   * Replicas of the stream and buckets (1, 3 or 5; at most the cluster size). When omitted, a new stream
+   * gets 1 and an existing one keeps its count.
+   */
   replicas?: number;
-  /** Storage of the state stream and the buckets; default `file`. */
+  /** Storage of the state stream and the buckets; when omitted, `file` for a new one, else kept. */
   storage?: "file" | "memory";
-  /** Byte limit of the state stream; default unlimited (-1). */
+  /** Byte limit of the state stream; when omitted, unlimited (-1) for a new stream, else kept. */
   stateMaxBytes?: number;
-  /** Lease bucket TTL in milliseconds (nats 2.9 has no per-key TTL); default 6000. */
+  /** Lease bucket TTL in milliseconds (nats 2.9 has no per-key TTL); when omitted, 6000 for a new bucket, else kept. */
   leaseTtlMs?: number;
-  /** Revisions kept per connection key; default 1. */
+  /** Revisions kept per connection key; when omitted, 1 for a new bucket, else kept. */
   connectionsHistory?: number;
   /** JetStream domain / API prefix, if the account uses one. */
   jetstream?: JetStreamOptions;
@@ -81,21 +86,31 @@ function check(options: BusTopologyOptions): void {
 
 const STREAM_NAME_IN_USE = 10058;
 
-/** The fields of the state stream this package owns; anything else on the stream is left as is. */
-function stateStreamConfig(options: BusTopologyOptions): Partial<StreamConfig> & { name: string } {
+function storageType(storage: "file" | "memory"): StorageType {
+  return storage === "memory" ? StorageType.Memory : StorageType.File;
+}
+
+/**
+ * The fields of the state stream this package owns; anything else on the stream is left as is. A tunable
+ * setting left out of `options` takes the `existing` stream's value (the default when there is none).
+ */
+function stateStreamConfig(
+  options: BusTopologyOptions,
+  existing?: StreamConfig,
+): Partial<StreamConfig> & { name: string } {
   return {
     name: options.stateStream ?? DEFAULT_STATE_STREAM,
     description: "fedview durable federated state: last resource event and status per subject",
     subjects: [RESOURCE_SUBJECTS, STATUS_SUBJECTS],
     retention: RetentionPolicy.Limits,
-    storage: options.storage === "memory" ? StorageType.Memory : StorageType.File,
+    storage: options.storage !== undefined ? storageType(options.storage) : (existing?.storage ?? StorageType.File),
     // One message per subject: the stream is a table of current state, deletes kept as tombstones.
     max_msgs_per_subject: 1,
     max_msgs: -1,
-    max_bytes: options.stateMaxBytes ?? -1,
+    max_bytes: options.stateMaxBytes ?? existing?.max_bytes ?? -1,
     max_age: 0,
     discard: DiscardPolicy.Old,
-    num_replicas: options.replicas ?? 1,
+    num_replicas: options.replicas ?? existing?.num_replicas ?? 1,
     allow_direct: true,
   };
 }
@@ -116,16 +131,18 @@ function differs(current: StreamConfig, desired: Partial<StreamConfig>): string[
 
 async function addOrUpdate(
   jsm: JetStreamManager,
-  desired: Partial<StreamConfig> & { name: string },
+  desiredFor: (existing?: StreamConfig) => Partial<StreamConfig> & { name: string },
 ): Promise<StreamInfo> {
+  const fresh = desiredFor();
   try {
-    return await jsm.streams.add(desired);
+    return await jsm.streams.add(fresh);
   } catch (err) {
     if (!(err instanceof JetStreamApiError) || err.code !== STREAM_NAME_IN_USE) {
-      throw new TopologyError(`cannot create stream ${desired.name}: ${(err as Error).message}`, { cause: err });
+      throw new TopologyError(`cannot create stream ${fresh.name}: ${(err as Error).message}`, { cause: err });
     }
   }
-  const info = await jsm.streams.info(desired.name);
+  const info = await jsm.streams.info(fresh.name);
+  const desired = desiredFor(info.config);
   const changed = differs(info.config, desired);
   if (changed.length === 0) return info;
   if (changed.includes("storage") || changed.includes("retention")) {
@@ -150,15 +167,19 @@ async function addOrUpdate(
 export async function ensureStateStream(nc: NatsConnection, options: BusTopologyOptions = {}): Promise<StreamInfo> {
   check(options);
   const jsm = await jetstreamManager(nc, options.jetstream);
-  return addOrUpdate(jsm, stateStreamConfig(options));
+  return addOrUpdate(jsm, (existing) => stateStreamConfig(options, existing));
 }
 
-/** Settings of one KV bucket. */
+/**
+ * Settings of one KV bucket. One left undefined is kept on an existing bucket; a new bucket gets 1 replica,
+ * history 1, `defaultTtlMs` and file storage.
+ */
 interface BucketSettings {
-  replicas: number;
-  history: number;
-  ttlMs: number;
-  storage: "file" | "memory";
+  replicas: number | undefined;
+  history: number | undefined;
+  ttlMs: number | undefined;
+  defaultTtlMs: number;
+  storage: "file" | "memory" | undefined;
   description: string;
 }
 
@@ -174,10 +195,10 @@ async function ensureBucket(
   try {
     // Kvm.create opens an existing bucket unchanged, so the settings are reconciled below.
     kv = await kvm.create(bucket, {
-      replicas: settings.replicas,
-      history: settings.history,
-      ttl: settings.ttlMs,
-      storage: settings.storage === "memory" ? StorageType.Memory : StorageType.File,
+      replicas: settings.replicas ?? 1,
+      history: settings.history ?? 1,
+      ttl: settings.ttlMs ?? settings.defaultTtlMs,
+      storage: storageType(settings.storage ?? "file"),
       description: settings.description,
     });
   } catch (err) {
@@ -186,19 +207,23 @@ async function ensureBucket(
   const stream = kvStreamName(bucket);
   const info = await jsm.streams.info(stream);
   const desired: Partial<StreamConfig> = {
-    num_replicas: settings.replicas,
-    max_msgs_per_subject: settings.history,
-    max_age: nanos(settings.ttlMs),
+    num_replicas: settings.replicas ?? info.config.num_replicas,
+    max_msgs_per_subject: settings.history ?? info.config.max_msgs_per_subject,
+    max_age: settings.ttlMs !== undefined ? nanos(settings.ttlMs) : info.config.max_age,
   };
   const changed = differs(info.config, desired);
-  if (info.config.storage !== (settings.storage === "memory" ? StorageType.Memory : StorageType.File)) {
+  if (settings.storage !== undefined && info.config.storage !== storageType(settings.storage)) {
     throw new TopologyError(
       `KV bucket ${bucket} exists with ${info.config.storage} storage; recreate it to change that`,
     );
   }
   if (changed.length > 0) {
     try {
-      await jsm.streams.update(stream, { ...info.config, ...desired });
+      const update = { ...info.config, ...desired };
+      // The server set the duplicate window from the old TTL and refuses one longer than the new TTL.
+      const maxAge = update.max_age ?? 0;
+      if (maxAge > 0 && (update.duplicate_window ?? 0) > maxAge) update.duplicate_window = maxAge;
+      await jsm.streams.update(stream, update);
     } catch (err) {
       throw new TopologyError(`cannot update KV bucket ${bucket} (${changed.join(", ")}): ${(err as Error).message}`, {
         cause: err,
@@ -215,10 +240,12 @@ export async function ensureConnectionsBucket(nc: NatsConnection, options: BusTo
     nc,
     options.connectionsBucket ?? DEFAULT_CONNECTIONS_BUCKET,
     {
-      replicas: options.replicas ?? 1,
-      history: options.connectionsHistory ?? 1,
+      replicas: options.replicas,
+      history: options.connectionsHistory,
+      // Connection configs never expire: that is the contract, not a tunable, so it is always enforced.
       ttlMs: 0,
-      storage: options.storage ?? "file",
+      defaultTtlMs: 0,
+      storage: options.storage,
       description: "fedview connection configs, written by config-service, secrets sealed",
     },
     options.jetstream,
@@ -235,10 +262,12 @@ export async function ensureLeasesBucket(nc: NatsConnection, options: BusTopolog
     nc,
     options.leasesBucket ?? DEFAULT_LEASES_BUCKET,
     {
-      replicas: options.replicas ?? 1,
+      replicas: options.replicas,
       history: 1,
-      ttlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
-      storage: options.storage ?? "file",
+      // Omitted, an existing bucket keeps the TTL its lease holders were configured with.
+      ttlMs: options.leaseTtlMs,
+      defaultTtlMs: DEFAULT_LEASE_TTL_MS,
+      storage: options.storage,
       description: "fedview connector ownership leases",
     },
     options.jetstream,
