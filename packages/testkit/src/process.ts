@@ -135,7 +135,16 @@ export class ManagedProcess {
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     child.kill(signal);
-    const timedOut = await Promise.race([exited.then(() => false), sleep(graceMs).then(() => true)]);
+    // The grace timer is cancelled as soon as the process exits, so it never keeps the caller alive.
+    const grace = new AbortController();
+    const timedOut = await Promise.race([
+      exited.then(() => false),
+      sleep(graceMs, undefined, { signal: grace.signal }).then(
+        () => true,
+        () => false,
+      ),
+    ]);
+    grace.abort();
     if (timedOut) {
       child.kill("SIGKILL");
       await exited;
