@@ -20,7 +20,7 @@ export async function startPipeline(
   endpoints: number,
   log: (text: string) => void,
   /** Runs once both services are ready, before the cluster is applied (e.g. to take baselines). */
-  beforeApply?: (services: { query: ChildService; connector: ChildService }) => Promise<void>,
+  beforeApply?: (parts: { bus: Bus; client: Etcd3; query: ChildService; connector: ChildService }) => Promise<void>,
 ): Promise<Pipeline> {
   const cleanup: (() => Promise<void>)[] = [];
   try {
@@ -44,7 +44,7 @@ export async function startPipeline(
       await connector[Symbol.asyncDispose]();
     });
     await Promise.all([query.ready(), connector.ready()]);
-    await beforeApply?.({ query, connector });
+    await beforeApply?.({ bus, client, query, connector });
     const cluster = "c001";
     await bus.applyCluster(cluster, etcd.endpoints);
     await waitFor(async () => (await queryStatus(bus.nc)).endpoints >= endpoints, {
