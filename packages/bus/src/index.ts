@@ -31,6 +31,8 @@ export type {
   WriteOptions,
 } from "./connections.js";
 export { ConnectionConfigStore, ConnectionConfigWatch } from "./connections.js";
+export type { BusConnectEnvOptions } from "./env.js";
+export { busConnectOptionsFromEnv, natsEnvSchema } from "./env.js";
 export type { BusErrorOptions, DecodeErrorOptions } from "./errors.js";
 export {
   BusConfigError,

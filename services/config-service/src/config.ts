@@ -31,7 +31,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { type BusConnectOptions, busConnectOptionsSchema, isSealingPublicKey, toIssues } from "@fedview/bus";
+import { type BusConnectOptions, busConnectOptionsFromEnv, isSealingPublicKey, toIssues } from "@fedview/bus";
 import { z } from "zod";
 import { ConfigurationError } from "./errors.js";
 import type { KubeConnectionSettings } from "./kube-client.js";
@@ -139,15 +139,6 @@ const envSchema = z.object({
   K8S_CERT_FILE: optional,
   K8S_KEY_FILE: optional,
   K8S_INSECURE_SKIP_TLS_VERIFY: boolean(false),
-  FEDVIEW_NATS_URL: z.string().default("nats://127.0.0.1:4222"),
-  FEDVIEW_NATS_USER: optional,
-  FEDVIEW_NATS_PASSWORD: z.string().optional(),
-  FEDVIEW_NATS_TOKEN: optional,
-  FEDVIEW_NATS_NKEY_SEED_FILE: optional,
-  FEDVIEW_NATS_CREDS_FILE: optional,
-  FEDVIEW_NATS_TLS_CA_FILE: optional,
-  FEDVIEW_NATS_TLS_CERT_FILE: optional,
-  FEDVIEW_NATS_TLS_KEY_FILE: optional,
   FEDVIEW_CONNECTIONS_BUCKET: name("fedview-connections"),
   FEDVIEW_STATE_STREAM: name("FEDVIEW_STATE"),
   FEDVIEW_REPLICA_ID: optional,
@@ -233,30 +224,12 @@ export function readConfigServiceConfig(env: Record<string, string | undefined> 
     throw new ConfigurationError("ETCD_CERT_FILE and ETCD_KEY_FILE go together: set both or neither");
   }
 
-  const bus: BusConnectOptions = {
-    servers: e.FEDVIEW_NATS_URL.split(",")
-      .map((s) => s.trim())
-      .filter((s) => s !== ""),
-    name: "fedview-config-service",
+  let bus: BusConnectOptions;
+  try {
     // The service keeps trying rather than exiting when NATS starts after it.
-    reconnect: { waitOnFirstConnect: true },
-  };
-  if (e.FEDVIEW_NATS_USER !== undefined) bus.user = e.FEDVIEW_NATS_USER;
-  if (e.FEDVIEW_NATS_PASSWORD !== undefined) bus.password = e.FEDVIEW_NATS_PASSWORD;
-  if (e.FEDVIEW_NATS_TOKEN !== undefined) bus.token = e.FEDVIEW_NATS_TOKEN;
-  if (e.FEDVIEW_NATS_NKEY_SEED_FILE !== undefined) bus.nkeySeedFile = e.FEDVIEW_NATS_NKEY_SEED_FILE;
-  if (e.FEDVIEW_NATS_CREDS_FILE !== undefined) bus.credentialsFile = e.FEDVIEW_NATS_CREDS_FILE;
-  const tls: NonNullable<BusConnectOptions["tls"]> = {};
-  if (e.FEDVIEW_NATS_TLS_CA_FILE !== undefined) tls.caFile = e.FEDVIEW_NATS_TLS_CA_FILE;
-  if (e.FEDVIEW_NATS_TLS_CERT_FILE !== undefined) tls.certFile = e.FEDVIEW_NATS_TLS_CERT_FILE;
-  if (e.FEDVIEW_NATS_TLS_KEY_FILE !== undefined) tls.keyFile = e.FEDVIEW_NATS_TLS_KEY_FILE;
-  if (Object.keys(tls).length > 0) bus.tls = tls;
-  const checked = busConnectOptionsSchema.safeParse(bus);
-  if (!checked.success) {
-    const issues = toIssues(checked.error);
-    throw new ConfigurationError(
-      `invalid NATS settings: ${issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ")}`,
-    );
+    bus = busConnectOptionsFromEnv(env, { name: "fedview-config-service", reconnect: { waitOnFirstConnect: true } });
+  } catch (error) {
+    throw new ConfigurationError((error as Error).message, { cause: error });
   }
 
   let seed = e.FEDVIEW_CONFIG_XKEY_SEED;

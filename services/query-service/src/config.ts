@@ -19,7 +19,7 @@
  * | `FEDVIEW_TOMBSTONE_RETENTION_MS` | `300000` | how long the view remembers a deleted resource's version (bounds memory under create/delete churn) |
  * | `FEDVIEW_LOG_LEVEL` | `info` | pino level |
  */
-import { type BusConnectOptions, busConnectOptionsSchema, toIssues } from "@fedview/bus";
+import { type BusConnectOptions, busConnectOptionsFromEnv, toIssues } from "@fedview/bus";
 import { z } from "zod";
 import { QueryServiceConfigError } from "./errors.js";
 
@@ -40,11 +40,6 @@ export interface QueryServiceConfig {
   retry: { initialMs: number; maxMs: number };
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
-
-const optional = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
 
 const integer = (fallback: number, min: number) =>
   z
@@ -73,15 +68,6 @@ const boolean = (fallback: boolean) =>
     });
 
 const envSchema = z.object({
-  FEDVIEW_NATS_URL: z.string().default("nats://127.0.0.1:4222"),
-  FEDVIEW_NATS_USER: optional,
-  FEDVIEW_NATS_PASSWORD: z.string().optional(),
-  FEDVIEW_NATS_TOKEN: optional,
-  FEDVIEW_NATS_NKEY_SEED_FILE: optional,
-  FEDVIEW_NATS_CREDS_FILE: optional,
-  FEDVIEW_NATS_TLS_CA_FILE: optional,
-  FEDVIEW_NATS_TLS_CERT_FILE: optional,
-  FEDVIEW_NATS_TLS_KEY_FILE: optional,
   FEDVIEW_STATE_STREAM: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only")
@@ -125,29 +111,11 @@ export function readQueryServiceConfig(env: Record<string, string | undefined> =
     );
   }
   const e = parsed.data;
-  const bus: BusConnectOptions = {
-    servers: e.FEDVIEW_NATS_URL.split(",")
-      .map((s) => s.trim())
-      .filter((s) => s !== ""),
-    name: "fedview-query-service",
-  };
-  if (e.FEDVIEW_NATS_USER !== undefined) bus.user = e.FEDVIEW_NATS_USER;
-  if (e.FEDVIEW_NATS_PASSWORD !== undefined) bus.password = e.FEDVIEW_NATS_PASSWORD;
-  if (e.FEDVIEW_NATS_TOKEN !== undefined) bus.token = e.FEDVIEW_NATS_TOKEN;
-  if (e.FEDVIEW_NATS_NKEY_SEED_FILE !== undefined) bus.nkeySeedFile = e.FEDVIEW_NATS_NKEY_SEED_FILE;
-  if (e.FEDVIEW_NATS_CREDS_FILE !== undefined) bus.credentialsFile = e.FEDVIEW_NATS_CREDS_FILE;
-  const tls: NonNullable<BusConnectOptions["tls"]> = {};
-  if (e.FEDVIEW_NATS_TLS_CA_FILE !== undefined) tls.caFile = e.FEDVIEW_NATS_TLS_CA_FILE;
-  if (e.FEDVIEW_NATS_TLS_CERT_FILE !== undefined) tls.certFile = e.FEDVIEW_NATS_TLS_CERT_FILE;
-  if (e.FEDVIEW_NATS_TLS_KEY_FILE !== undefined) tls.keyFile = e.FEDVIEW_NATS_TLS_KEY_FILE;
-  if (Object.keys(tls).length > 0) bus.tls = tls;
-  // The bus checks the combination (one auth method, certificate with key).
-  const checked = busConnectOptionsSchema.safeParse(bus);
-  if (!checked.success) {
-    const issues = toIssues(checked.error);
-    throw new QueryServiceConfigError(
-      `invalid NATS settings: ${issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ")}`,
-    );
+  let bus: BusConnectOptions;
+  try {
+    bus = busConnectOptionsFromEnv(env, { name: "fedview-query-service" });
+  } catch (error) {
+    throw new QueryServiceConfigError((error as Error).message, { cause: error });
   }
   return {
     bus,
