@@ -3,7 +3,7 @@
  * as intended when a Kubernetes API server enforces them — here testkit's Kubernetes API test server,
  * given the rules the manifests' bindings resolve to, driven by @kubernetes/client-node.
  */
-import { kindsFor, resourceTypesFor } from "@fedview/k8s-connector";
+import { kindsFor, OVERLAY_KINDS, resourceTypesFor } from "@fedview/k8s-connector";
 import { type KubeApiServer, startKubeApiServer } from "@fedview/testkit";
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +12,16 @@ import { find, loadManifests, MANIFEST_SETS, ofKind, rulesOf, ruleTriples } from
 const local = loadManifests(MANIFEST_SETS.local);
 const remote = loadManifests(MANIFEST_SETS.remote);
 const CALICO = "crd.projectcalico.org";
+const LOCAL_READ_ROLE = "fedview-config-service-local-cluster-read";
+/**
+ * What the k8s-connector lists for `_local`, straight from its own tables. config-service publishes
+ * `_local` without overlay routing, so no nodes or IP pools.
+ */
+const LOCAL_LIST = resourceTypesFor(kindsFor("_local", false));
+const READ_VERBS = ["get", "list", "watch"];
+const localReadTriples = [
+  ...new Set(LOCAL_LIST.flatMap((t) => READ_VERBS.map((verb) => `${t.group || "core"}/${t.plural}:${verb}`))),
+].sort();
 
 /** calico.md §5: what a remote cluster grants, verbs get/list/watch. */
 const CALICO_REMOTE_RBAC = [
@@ -70,20 +80,43 @@ describe("the remote cluster's RBAC (deploy/k8s/remote)", () => {
 });
 
 describe("the local Role and ClusterRole of config-service (deploy/k8s/local)", () => {
-  it("lets config-service read Secrets in its namespace only, and manage RCCs", () => {
+  it("lets config-service read Secrets in its namespace only, manage RCCs and read what _local lists", () => {
     expect(ruleTriples(rulesOf(local, "fedview", "fedview-config-service"))).toEqual(
-      ruleTriples([
-        { apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch"] },
-        {
-          apiGroups: [CALICO],
-          resources: ["remoteclusterconfigurations"],
-          verbs: ["get", "list", "watch", "create", "update", "delete"],
-        },
-      ]),
+      [
+        ...ruleTriples([
+          { apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch"] },
+          {
+            apiGroups: [CALICO],
+            resources: ["remoteclusterconfigurations"],
+            verbs: ["get", "list", "watch", "create", "update", "delete"],
+          },
+        ]),
+        ...localReadTriples,
+      ].sort(),
     );
     expect(
       rulesOf(local, "fedview", "fedview-config-service").find((r) => r.resources.includes("secrets")),
     ).toMatchObject({ namespaces: ["fedview"] });
+  });
+
+  it("grants, in a ClusterRole of its own, read access to exactly the resources the k8s-connector lists for _local", () => {
+    expect(LOCAL_LIST.map((t) => t.plural)).toEqual(expect.arrayContaining(["pods", "globalnetworkpolicies"]));
+    const role = find(local, "ClusterRole", LOCAL_READ_ROLE);
+    expect(role).toBeDefined();
+    expect(ruleTriples(role!["rules"] as Parameters<typeof ruleTriples>[0])).toEqual(localReadTriples);
+    const bindings = ofKind(local, "ClusterRoleBinding").filter(
+      (b) => (b["roleRef"] as { name: string }).name === LOCAL_READ_ROLE,
+    );
+    expect(bindings).toHaveLength(1);
+    expect(bindings[0]).toMatchObject({
+      metadata: { name: LOCAL_READ_ROLE },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: LOCAL_READ_ROLE },
+      subjects: [{ kind: "ServiceAccount", name: "fedview-config-service", namespace: "fedview" }],
+    });
+    // Overlay-only kinds are not read for `_local`, so they are not granted.
+    for (const type of resourceTypesFor(OVERLAY_KINDS)) {
+      expect(localReadTriples.some((t) => t.startsWith(`${type.group || "core"}/${type.plural}:`))).toBe(false);
+    }
   });
 
   it("grants nothing to the connectors and the query service", () => {
@@ -166,6 +199,39 @@ describe("the grants, enforced by a Kubernetes API server", () => {
     expect(await statusCode(custom.createClusterCustomObject({ ...rcc, body }))).toBe(200);
     expect(await statusCode(custom.listClusterCustomObject(rcc))).toBe(200);
     expect(await statusCode(custom.deleteClusterCustomObject({ ...rcc, name: "remote-a" }))).toBe(200);
-    expect(await statusCode(core.listPodForAllNamespaces())).toBe(403);
+    expect(await statusCode(core.listNode())).toBe(403);
+  });
+
+  it("let config-service list every resource the k8s-connector lists for _local, and write none of them", async () => {
+    const { core, custom } = clientFor(local, "fedview", "fedview-config-service");
+    const coreLists: Record<string, () => Promise<unknown>> = {
+      namespaces: () => core.listNamespace(),
+      serviceaccounts: () => core.listServiceAccountForAllNamespaces(),
+      pods: () => core.listPodForAllNamespaces(),
+    };
+    for (const type of LOCAL_LIST) {
+      const list =
+        type.group === ""
+          ? coreLists[type.plural]
+          : () => custom.listClusterCustomObject({ group: type.group, version: type.version, plural: type.plural });
+      if (list === undefined) throw new Error(`no list call for core/${type.plural}: add one here`);
+      const code = await statusCode(list());
+      // An optional type (tiers) may be absent from a cluster, as from this test server: 404, never 403.
+      if (type.optional) expect([200, 404], type.plural).toContain(code);
+      else expect(code, `${type.group || "core"}/${type.plural}`).toBe(200);
+    }
+    expect(
+      await statusCode(
+        core.createNamespacedPod({
+          namespace: "default",
+          body: { metadata: { name: "x" }, spec: { containers: [{ name: "x", image: "x" }] } },
+        }),
+      ),
+    ).toBe(403);
+    expect(
+      await statusCode(
+        custom.deleteClusterCustomObject({ group: CALICO, version: "v1", plural: "globalnetworkpolicies", name: "x" }),
+      ),
+    ).toBe(403);
   });
 });
