@@ -140,13 +140,9 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     };
     const configs: ClusterConfig[] = [{ valid: true, connection: local }, ...remotes];
     for (const config of configs) {
-      const sync = new ClusterSync({
-        config,
-        createSource: factoryFor,
-        publisher,
-        logger,
-        livenessTimeoutMs: Math.min(10_000, options.syncTimeoutMs),
-      });
+      // ClusterSync's own liveness timeout (10 s) applies: a remote that has not answered when
+      // --sync-timeout ends is still Connecting, which calicoq reports as such.
+      const sync = new ClusterSync({ config, createSource: factoryFor, publisher, logger });
       syncs.push(sync);
       sync.start();
     }
