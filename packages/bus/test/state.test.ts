@@ -290,6 +290,39 @@ describe("publishing", () => {
   });
 });
 
+describe("ResourcePublisher acks", () => {
+  it("counts an event whose ack never comes as failed once its timeout passes", async () => {
+    await using nats = await startNats();
+    await using nc = await connectBus({ servers: nats.url });
+    // Someone listens (so no "no responders"), but nothing stores or acknowledges.
+    const silent = nc.subscribe("fedview.v1.res.>");
+    const publisher = new ResourcePublisher(jetstream(nc), { maxInFlight: 8, timeoutMs: 300 });
+    await publisher.publish(wepUpsert("c1", "ns/p1", "1"));
+    await publisher.publish(wepUpsert("c1", "ns/p2", "1"));
+    const failure = await publisher.flush().catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(PublishError);
+    expect((failure as PublishError).failed).toBe(2);
+    expect(publisher.stats()).toEqual({ published: 2, acked: 0, failed: 2, inFlight: 0 });
+    await publisher.close();
+    silent.unsubscribe();
+  });
+
+  it("matches each ack to its event when many publishers share a connection", async () => {
+    await using bus = await stateBus();
+    const publishers = Array.from({ length: 3 }, () => new ResourcePublisher(jetstream(bus.nc), { maxInFlight: 16 }));
+    await Promise.all(
+      publishers.map(async (p, k) => {
+        for (let i = 0; i < 100; i++) await p.publish(wepUpsert(`c${k}`, `ns/p${i}`, "1"));
+        await p.flush();
+      }),
+    );
+    for (const p of publishers) {
+      expect(p.stats()).toEqual({ published: 100, acked: 100, failed: 0, inFlight: 0 });
+      await p.close();
+    }
+  });
+});
+
 describe("readClusterInventory", () => {
   it.each([true, false])(
     "returns the last message of every resource of one cluster (headersOnly %s)",
