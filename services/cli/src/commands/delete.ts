@@ -1,7 +1,7 @@
 /** `fedview delete remoteclusterconfiguration NAME`: the cluster's endpoints then leave the view. */
 import type { CommandContext, GlobalOptions } from "../context.js";
 import { openRccClient } from "../rcc-client.js";
-import { checkRccKind } from "./rcc-kind.js";
+import { checkRccKind } from "../rcc-kind.js";
 
 export async function runDelete(
   ctx: CommandContext,

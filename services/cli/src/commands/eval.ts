@@ -1,9 +1,9 @@
 /** `eval <selector>`: every endpoint, local and remote, the selector matches (sorted). */
 import type { CommandContext, GlobalOptions } from "../context.js";
+import { asSelectorError, checkSelector, finish, parseOutputFormat } from "../query-output.js";
 import { renderEndpointsJson } from "../render/json.js";
 import { renderEvalText } from "../render/ps.js";
 import { renderEndpointsYaml } from "../render/yaml.js";
-import { asSelectorError, checkSelector, finish, parseOutputFormat } from "./output.js";
 
 export interface EvalFlags {
   output?: string;

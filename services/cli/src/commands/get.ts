@@ -4,7 +4,7 @@ import { stringify } from "yaml";
 import type { CommandContext, GlobalOptions } from "../context.js";
 import { CliUsageError } from "../errors.js";
 import { openRccClient } from "../rcc-client.js";
-import { checkRccKind } from "./rcc-kind.js";
+import { checkRccKind } from "../rcc-kind.js";
 
 export interface GetFlags {
   output?: string;

@@ -1,10 +1,9 @@
 /** `host <hostname>`: policies, profiles and rule matches of every endpoint on a host (`<cluster>/<node>` for remote). */
 import type { CommandContext, GlobalOptions } from "../context.js";
+import { type DisplayFlags, finish, parseOutputFormat, queryOptions } from "../query-output.js";
 import { renderEndpointsJson } from "../render/json.js";
 import { renderEndpointsText } from "../render/ps.js";
 import { renderEndpointsYaml } from "../render/yaml.js";
-import { finish, parseOutputFormat } from "./output.js";
-import { type DisplayFlags, queryOptions } from "./policy.js";
 
 export async function runHost(
   ctx: CommandContext,

@@ -1,22 +1,10 @@
 /** `policy <ns/name | name>`: the local endpoints a policy applies to and those its rules match. */
-import type { QueryOptions } from "@fedview/query-service";
 import type { CommandContext, GlobalOptions } from "../context.js";
 import { CliUsageError } from "../errors.js";
+import { type DisplayFlags, finish, parseOutputFormat, queryOptions } from "../query-output.js";
 import { renderPolicyJson } from "../render/json.js";
 import { renderPolicyText } from "../render/ps.js";
 import { renderPolicyYaml } from "../render/yaml.js";
-import { finish, parseOutputFormat } from "./output.js";
-
-export interface DisplayFlags {
-  output?: string;
-  hideSelectors?: boolean;
-  hideRuleMatches?: boolean;
-}
-
-/** `-s` / `-r` as query options. */
-export function queryOptions(flags: DisplayFlags): QueryOptions {
-  return { hideSelectors: flags.hideSelectors === true, hideRuleMatches: flags.hideRuleMatches === true };
-}
 
 export async function runPolicy(
   ctx: CommandContext,

@@ -6,8 +6,8 @@
 import type { EndpointResult } from "@fedview/query-service";
 import type { CommandContext, GlobalOptions } from "../context.js";
 import { CliUsageError } from "../errors.js";
+import { asSelectorError, checkSelector } from "../query-output.js";
 import { renderProblems } from "../render/ps.js";
-import { asSelectorError, checkSelector } from "./output.js";
 
 export interface WatchFlags {
   output?: string;

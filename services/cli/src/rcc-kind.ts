@@ -1,5 +1,5 @@
 /** The resource names `get` and `delete` accept, as calicoctl spells them. */
-import { CliUsageError } from "../errors.js";
+import { CliUsageError } from "./errors.js";
 
 const RCC_NAMES = new Set([
   "remoteclusterconfiguration",

@@ -1,10 +1,10 @@
-/** Output-format handling shared by the calicoq verbs. */
-import type { ClusterProblem } from "@fedview/query-service";
+/** What the calicoq verbs share: `-o`, `-s`/`-r`, selector checks, and the problems block. */
+import type { ClusterProblem, QueryOptions } from "@fedview/query-service";
 import { parseSelector, SelectorParseError } from "@fedview/selector";
-import type { CommandContext } from "../context.js";
-import { CliUsageError, InvalidSelectorError } from "../errors.js";
-import { renderProblems, reportableProblems } from "../render/ps.js";
-import { OUTPUT_FORMATS, type OutputFormat } from "../types.js";
+import type { CommandContext } from "./context.js";
+import { CliUsageError, InvalidSelectorError } from "./errors.js";
+import { renderProblems, reportableProblems } from "./render/ps.js";
+import { OUTPUT_FORMATS, type OutputFormat } from "./types.js";
 
 /** Checks `-o`; calicoq's message and exit 1 for anything but ps, json and yaml. */
 export function parseOutputFormat(value: string | undefined): OutputFormat {
@@ -35,4 +35,15 @@ export function finish(ctx: CommandContext, text: string, problems: readonly Clu
   if (block === "") return 0;
   ctx.io.stderr.write(block);
   return reportableProblems(problems).length > 0 ? 1 : 0;
+}
+
+export interface DisplayFlags {
+  output?: string;
+  hideSelectors?: boolean;
+  hideRuleMatches?: boolean;
+}
+
+/** `-s` / `-r` as query options. */
+export function queryOptions(flags: DisplayFlags): QueryOptions {
+  return { hideSelectors: flags.hideSelectors === true, hideRuleMatches: flags.hideRuleMatches === true };
 }
