@@ -5,6 +5,7 @@
  * ClusterSync. Both must also equal the golden output of the hand-fed view. Then a remote goes down:
  * both modes report it the calicoq way on stderr and exit 1.
  */
+import { waitFor } from "@fedview/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../src/index.js";
 import { type Datastores, putResources, type QueryStack, rcc, startDatastores, startQueryStack } from "./federation.js";
@@ -98,21 +99,19 @@ describe("a remote cluster is down", () => {
         /^The following problems were encountered connecting to the remote clusters\nwhich may have resulted in incomplete data:\n- {2}RemoteClusterConfiguration\(west\): connection to remote cluster failed: .+\n$/,
       );
       // The query service learns of the failure from west's published status.
-      let nats: CliRun | undefined;
-      for (let i = 0; i < 200; i++) {
-        nats = await viaNats(argv);
-        if (nats.code === 1) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(nats?.stdout).toBe(golden.stdout);
+      const nats = await waitFor(async () => {
+        const run = await viaNats(argv);
+        return run.code === 1 ? run : undefined;
+      });
+      expect(nats.stdout).toBe(golden.stdout);
       // The same block; only the etcd client's own wording of the failure may vary between attempts.
-      expect(withoutClientDetail(nats?.stderr ?? "")).toBe(withoutClientDetail(local.stderr));
+      expect(withoutClientDetail(nats.stderr)).toBe(withoutClientDetail(local.stderr));
       expect(withoutClientDetail(local.stderr)).toBe(
         "The following problems were encountered connecting to the remote clusters\n" +
           "which may have resulted in incomplete data:\n" +
           `-  RemoteClusterConfiguration(west): connection to remote cluster failed: etcd ${datastores.deadUrl}: …\n`,
       );
-      expect(nats?.code).toBe(1);
+      expect(nats.code).toBe(1);
     },
   );
 });
