@@ -7,12 +7,16 @@ export type { ClusterConfig, ClusterSyncOptions } from "./cluster-sync.js";
 export { ClusterSync } from "./cluster-sync.js";
 export type { ChangePlan, PlannedDelete, SnapshotDiff, ViewEntry } from "./cluster-view.js";
 export { ClusterView, digestResource, resourceKey } from "./cluster-view.js";
+export type { ConnectorConfig, ReadConnectorConfigOptions } from "./connector-config.js";
+export { envInteger, readConnectorConfig } from "./connector-config.js";
 export type {
   ConnectorRuntimeOptions,
   ConnectorRuntimeStatus,
   RuntimeClusterStatus,
 } from "./connector-runtime.js";
 export { ConnectorRuntime, createConnectorRuntime } from "./connector-runtime.js";
+export type { ConnectorService, ConnectorServiceOptions, ConnectorServiceStatus } from "./connector-service.js";
+export { createConnectorService } from "./connector-service.js";
 export type { SyncErrorOptions } from "./errors.js";
 export {
   ConnectionConfigError,
@@ -27,7 +31,11 @@ export type { MemoryPublisher, PublishedEvent } from "./memory-publisher.js";
 export { createMemoryPublisher } from "./memory-publisher.js";
 export type { ConnectorMetrics, ConnectorMetricsOptions } from "./metrics.js";
 export { createConnectorMetrics } from "./metrics.js";
+export type { MetricsServer, MetricsServerOptions } from "./metrics-server.js";
+export { startMetricsServer } from "./metrics-server.js";
 export { Semaphore } from "./semaphore.js";
+export type { SourceMaterial } from "./source-factory.js";
+export { createClusterSourceFactory } from "./source-factory.js";
 export type {
   BackoffOptions,
   Clock,

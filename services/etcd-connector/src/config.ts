@@ -20,202 +20,32 @@
  * | `FEDVIEW_REBALANCE_INTERVAL_MS` | `5000` | how often replicas even out the clusters they serve |
  * | `FEDVIEW_LOG_LEVEL` | `info` | pino level |
  */
-import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { hostname } from "node:os";
-import { type BusConnectOptions, busConnectOptionsSchema, toIssues } from "@fedview/bus";
-import { z } from "zod";
+import { type ConnectorConfig, envInteger, readConnectorConfig } from "@fedview/sync";
 import { ConfigError } from "./errors.js";
 
-/** Everything the service needs, typed. */
-export interface EtcdConnectorConfig {
-  bus: BusConnectOptions;
-  /** The connectors' curve seed (`SX…`); a secret, never logged. */
-  xkeySeed: string;
-  expectedSenders?: string[];
-  replicaId: string;
-  /** `null`: no HTTP endpoint. */
-  metrics: { host: string; port: number } | null;
-  connectionsBucket?: string;
-  leasesBucket?: string;
-  stateStream?: string;
-  ensureTopology: boolean;
-  leaseTtlMs: number;
-  relistConcurrency: number;
+/** Everything the service needs, typed: the shared connector settings and etcd's own. */
+export interface EtcdConnectorConfig extends ConnectorConfig {
   etcdPageSize: number;
   etcdRequestTimeoutMs: number;
-  livenessIntervalMs: number;
-  livenessTimeoutMs: number;
-  backoff: { initialMs: number; maxMs: number };
-  rebalanceIntervalMs: number;
-  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
-
-const optional = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
-
-const boolean = (fallback: boolean) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === "") return fallback;
-      if (/^(1|true|yes|on)$/i.test(v.trim())) return true;
-      if (/^(0|false|no|off)$/i.test(v.trim())) return false;
-      ctx.addIssue({ code: "custom", message: `expected true or false, got "${v}"` });
-      return z.NEVER;
-    });
-
-const integer = (fallback: number, min: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === "") return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min) {
-        ctx.addIssue({ code: "custom", message: `expected an integer ≥ ${min}, got "${v}"` });
-        return z.NEVER;
-      }
-      return n;
-    });
-
-const name = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only")
-  .optional();
-
-const envSchema = z.object({
-  FEDVIEW_NATS_URL: z.string().default("nats://127.0.0.1:4222"),
-  FEDVIEW_NATS_USER: optional,
-  FEDVIEW_NATS_PASSWORD: z.string().optional(),
-  FEDVIEW_NATS_TOKEN: optional,
-  FEDVIEW_NATS_NKEY_SEED_FILE: optional,
-  FEDVIEW_NATS_CREDS_FILE: optional,
-  FEDVIEW_NATS_TLS_CA_FILE: optional,
-  FEDVIEW_NATS_TLS_CERT_FILE: optional,
-  FEDVIEW_NATS_TLS_KEY_FILE: optional,
-  FEDVIEW_CONNECTOR_XKEY_SEED: optional,
-  FEDVIEW_CONNECTOR_XKEY_SEED_FILE: optional,
-  FEDVIEW_CONFIG_XKEY_PUBLIC: optional,
-  FEDVIEW_REPLICA_ID: optional,
-  FEDVIEW_METRICS_HOST: z.string().min(1).default("0.0.0.0"),
-  FEDVIEW_METRICS_PORT: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === "") return 9466;
-      if (v.trim() === "off") return null;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 65_535) {
-        ctx.addIssue({ code: "custom", message: `expected a port, 0 or "off", got "${v}"` });
-        return z.NEVER;
-      }
-      return n;
-    }),
-  FEDVIEW_CONNECTIONS_BUCKET: name,
-  FEDVIEW_LEASES_BUCKET: name,
-  FEDVIEW_STATE_STREAM: name,
-  FEDVIEW_ENSURE_STREAM: boolean(true),
-  FEDVIEW_LEASE_TTL_MS: integer(6_000, 1_000),
-  FEDVIEW_RELIST_CONCURRENCY: integer(4, 1),
-  FEDVIEW_ETCD_PAGE_SIZE: integer(500, 1),
-  FEDVIEW_ETCD_REQUEST_TIMEOUT_MS: integer(10_000, 100),
-  FEDVIEW_LIVENESS_INTERVAL_MS: integer(10_000, 100),
-  FEDVIEW_LIVENESS_TIMEOUT_MS: integer(10_000, 100),
-  FEDVIEW_BACKOFF_INITIAL_MS: integer(500, 1),
-  FEDVIEW_BACKOFF_MAX_MS: integer(30_000, 1),
-  FEDVIEW_REBALANCE_INTERVAL_MS: integer(5_000, 100),
-  FEDVIEW_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-});
-
-const list = (v: string) =>
-  v
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
 
 /**
  * Reads the configuration from `env` (default `process.env`). Throws `ConfigError` naming every
  * invalid variable; secret values never appear in the error.
  */
 export function readEtcdConnectorConfig(env: Record<string, string | undefined> = process.env): EtcdConnectorConfig {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const issues = toIssues(parsed.error);
-    throw new ConfigError(
-      `invalid etcd-connector configuration: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
-    );
-  }
-  const e = parsed.data;
-
-  const bus: BusConnectOptions = {
-    servers: list(e.FEDVIEW_NATS_URL),
-    name: "fedview-etcd-connector",
-    // Keep trying rather than exiting when NATS starts after the connector.
-    reconnect: { waitOnFirstConnect: true },
-  };
-  if (e.FEDVIEW_NATS_USER !== undefined) bus.user = e.FEDVIEW_NATS_USER;
-  if (e.FEDVIEW_NATS_PASSWORD !== undefined) bus.password = e.FEDVIEW_NATS_PASSWORD;
-  if (e.FEDVIEW_NATS_TOKEN !== undefined) bus.token = e.FEDVIEW_NATS_TOKEN;
-  if (e.FEDVIEW_NATS_NKEY_SEED_FILE !== undefined) bus.nkeySeedFile = e.FEDVIEW_NATS_NKEY_SEED_FILE;
-  if (e.FEDVIEW_NATS_CREDS_FILE !== undefined) bus.credentialsFile = e.FEDVIEW_NATS_CREDS_FILE;
-  const tls: NonNullable<BusConnectOptions["tls"]> = {};
-  if (e.FEDVIEW_NATS_TLS_CA_FILE !== undefined) tls.caFile = e.FEDVIEW_NATS_TLS_CA_FILE;
-  if (e.FEDVIEW_NATS_TLS_CERT_FILE !== undefined) tls.certFile = e.FEDVIEW_NATS_TLS_CERT_FILE;
-  if (e.FEDVIEW_NATS_TLS_KEY_FILE !== undefined) tls.keyFile = e.FEDVIEW_NATS_TLS_KEY_FILE;
-  if (Object.keys(tls).length > 0) bus.tls = tls;
-  const checked = busConnectOptionsSchema.safeParse(bus);
-  if (!checked.success) {
-    const issues = toIssues(checked.error);
-    throw new ConfigError(
-      `invalid NATS settings: ${issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ")}`,
-    );
-  }
-
-  if ((e.FEDVIEW_CONNECTOR_XKEY_SEED === undefined) === (e.FEDVIEW_CONNECTOR_XKEY_SEED_FILE === undefined)) {
-    throw new ConfigError(
-      "set exactly one of FEDVIEW_CONNECTOR_XKEY_SEED and FEDVIEW_CONNECTOR_XKEY_SEED_FILE: the connectors' curve seed (SX…) opens sealed connection secrets",
-    );
-  }
-  let xkeySeed = e.FEDVIEW_CONNECTOR_XKEY_SEED;
-  if (e.FEDVIEW_CONNECTOR_XKEY_SEED_FILE !== undefined) {
-    try {
-      xkeySeed = readFileSync(e.FEDVIEW_CONNECTOR_XKEY_SEED_FILE, "utf8").trim();
-    } catch (err) {
-      throw new ConfigError(
-        `FEDVIEW_CONNECTOR_XKEY_SEED_FILE: cannot read ${e.FEDVIEW_CONNECTOR_XKEY_SEED_FILE}: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
-  }
-  if (!xkeySeed?.startsWith("SX")) {
-    throw new ConfigError("the connector xkey seed must be a curve seed starting with SX");
-  }
-  if (e.FEDVIEW_BACKOFF_MAX_MS < e.FEDVIEW_BACKOFF_INITIAL_MS) {
-    throw new ConfigError("FEDVIEW_BACKOFF_MAX_MS must not be below FEDVIEW_BACKOFF_INITIAL_MS");
-  }
-
+  const { config, extra } = readConnectorConfig(env, {
+    service: "etcd-connector",
+    defaultMetricsPort: 9466,
+    extraEnv: {
+      FEDVIEW_ETCD_PAGE_SIZE: envInteger(500, 1),
+      FEDVIEW_ETCD_REQUEST_TIMEOUT_MS: envInteger(10_000, 100),
+    },
+    configError: ConfigError,
+  });
   return {
-    bus,
-    xkeySeed,
-    ...(e.FEDVIEW_CONFIG_XKEY_PUBLIC !== undefined ? { expectedSenders: list(e.FEDVIEW_CONFIG_XKEY_PUBLIC) } : {}),
-    replicaId: e.FEDVIEW_REPLICA_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
-    metrics: e.FEDVIEW_METRICS_PORT === null ? null : { host: e.FEDVIEW_METRICS_HOST, port: e.FEDVIEW_METRICS_PORT },
-    ...(e.FEDVIEW_CONNECTIONS_BUCKET !== undefined ? { connectionsBucket: e.FEDVIEW_CONNECTIONS_BUCKET } : {}),
-    ...(e.FEDVIEW_LEASES_BUCKET !== undefined ? { leasesBucket: e.FEDVIEW_LEASES_BUCKET } : {}),
-    ...(e.FEDVIEW_STATE_STREAM !== undefined ? { stateStream: e.FEDVIEW_STATE_STREAM } : {}),
-    ensureTopology: e.FEDVIEW_ENSURE_STREAM,
-    leaseTtlMs: e.FEDVIEW_LEASE_TTL_MS,
-    relistConcurrency: e.FEDVIEW_RELIST_CONCURRENCY,
-    etcdPageSize: e.FEDVIEW_ETCD_PAGE_SIZE,
-    etcdRequestTimeoutMs: e.FEDVIEW_ETCD_REQUEST_TIMEOUT_MS,
-    livenessIntervalMs: e.FEDVIEW_LIVENESS_INTERVAL_MS,
-    livenessTimeoutMs: e.FEDVIEW_LIVENESS_TIMEOUT_MS,
-    backoff: { initialMs: e.FEDVIEW_BACKOFF_INITIAL_MS, maxMs: e.FEDVIEW_BACKOFF_MAX_MS },
-    rebalanceIntervalMs: e.FEDVIEW_REBALANCE_INTERVAL_MS,
-    logLevel: e.FEDVIEW_LOG_LEVEL,
+    ...config,
+    etcdPageSize: extra.FEDVIEW_ETCD_PAGE_SIZE,
+    etcdRequestTimeoutMs: extra.FEDVIEW_ETCD_REQUEST_TIMEOUT_MS,
   };
 }

@@ -3,6 +3,7 @@ import {
   type ClusterConnection,
   type ClusterSource,
   type ClusterSourceFactory,
+  createClusterSourceFactory,
   type MalformedEntry,
   ResyncRequiredError,
   type SourceChange,
@@ -392,14 +393,5 @@ export type EtcdSourceFactoryOptions = Omit<EtcdSourceOptions, "cluster" | "mate
 
 /** A `ClusterSourceFactory` for `ClusterSync`: one etcd source per connection config. */
 export function createEtcdSourceFactory(options: EtcdSourceFactoryOptions = {}): ClusterSourceFactory {
-  return (connection) => {
-    const { material, overlayRouting } = etcdMaterialFromConnection(connection);
-    return createEtcdSource({
-      ...options,
-      cluster: connection.cluster,
-      material,
-      overlayRouting,
-      ...(options.logger ? { logger: options.logger.child({ cluster: connection.cluster }) } : {}),
-    });
-  };
+  return createClusterSourceFactory(options, etcdMaterialFromConnection, createEtcdSource);
 }

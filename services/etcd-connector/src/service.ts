@@ -1,21 +1,8 @@
-import { type BusConnection, connectBus, ensureBusTopology } from "@fedview/bus";
-import {
-  type Clock,
-  type ConnectorRuntime,
-  type ConnectorRuntimeStatus,
-  createBusPublisher,
-  createConnectorRuntime,
-  errorText,
-} from "@fedview/sync";
+import { type Clock, type ConnectorService, type ConnectorServiceStatus, createConnectorService } from "@fedview/sync";
 import { type Logger, pino } from "pino";
 import type { EtcdConnectorConfig } from "./config.js";
 import { createEtcdSourceFactory } from "./etcd-source.js";
-import {
-  createEtcdConnectorMetrics,
-  type EtcdConnectorMetrics,
-  type MetricsServer,
-  startMetricsServer,
-} from "./metrics.js";
+import { createEtcdConnectorMetrics, type EtcdConnectorMetrics } from "./metrics.js";
 
 /** Field names whose values are secrets wherever they appear in a log line. */
 const REDACT = ["etcdPassword", "etcdKey", "password", "secrets", "sealed", "xkeySeed", "key"].flatMap((f) => [
@@ -37,19 +24,10 @@ export interface EtcdConnectorServiceOptions {
 }
 
 /** What `status()` reports. */
-export interface EtcdConnectorServiceStatus {
-  /** Started, connected to the bus, and the connection configs present at start applied. */
-  ready: boolean;
-  replicaId: string;
-  /** `http://host:port` of `/metrics`, `/healthz`, `/readyz`, once started. */
-  httpUrl?: string;
-  runtime?: ConnectorRuntimeStatus;
-}
+export type EtcdConnectorServiceStatus = ConnectorServiceStatus;
 
 /** The etcd connector service. */
-export interface EtcdConnectorService extends AsyncDisposable {
-  start(): Promise<void>;
-  status(): EtcdConnectorServiceStatus;
+export interface EtcdConnectorService extends ConnectorService {
   readonly metrics: EtcdConnectorMetrics;
 }
 
@@ -65,85 +43,25 @@ export function createEtcdConnectorService(
 ): EtcdConnectorService {
   const logger = (options.logger ?? createLogger(config.logLevel)).child({ replica: config.replicaId });
   const metrics = createEtcdConnectorMetrics();
-  let nc: BusConnection | undefined;
-  let runtime: ConnectorRuntime | undefined;
-  let http: MetricsServer | undefined;
-  let started: Promise<void> | undefined;
-  let disposed: Promise<void> | undefined;
-
-  const ready = () => {
-    const reasons: string[] = [];
-    if (!nc || nc.isClosed()) reasons.push("not connected to NATS");
-    if (!runtime?.status().configsSynced) reasons.push("connection configs not read yet");
-    return { ready: reasons.length === 0, reasons };
-  };
-
-  async function start(): Promise<void> {
-    nc = await connectBus(config.bus);
-    if (config.ensureTopology) {
-      await ensureBusTopology(nc, {
-        leaseTtlMs: config.leaseTtlMs,
-        ...(config.stateStream !== undefined ? { stateStream: config.stateStream } : {}),
-        ...(config.connectionsBucket !== undefined ? { connectionsBucket: config.connectionsBucket } : {}),
-        ...(config.leasesBucket !== undefined ? { leasesBucket: config.leasesBucket } : {}),
-      });
-    }
-    runtime = createConnectorRuntime({
-      nc,
-      datastoreType: "etcdv3",
-      createSource: createEtcdSourceFactory({
-        pageSize: config.etcdPageSize,
-        requestTimeoutMs: config.etcdRequestTimeoutMs,
-        logger,
-      }),
-      sealingSeed: config.xkeySeed,
-      ...(config.expectedSenders ? { expectedSenders: config.expectedSenders } : {}),
-      replicaId: config.replicaId,
+  const service = createConnectorService({
+    config,
+    datastoreType: "etcdv3",
+    displayName: "etcd connector",
+    createSource: createEtcdSourceFactory({
+      pageSize: config.etcdPageSize,
+      requestTimeoutMs: config.etcdRequestTimeoutMs,
       logger,
-      metrics: metrics.connector,
-      publisher: createBusPublisher(nc, config.stateStream !== undefined ? { stream: config.stateStream } : {}),
-      relistConcurrency: config.relistConcurrency,
-      backoff: config.backoff,
-      livenessIntervalMs: config.livenessIntervalMs,
-      livenessTimeoutMs: config.livenessTimeoutMs,
-      rebalanceIntervalMs: config.rebalanceIntervalMs,
-      ...(config.connectionsBucket !== undefined ? { connectionsBucket: config.connectionsBucket } : {}),
-      ...(config.leasesBucket !== undefined ? { leasesBucket: config.leasesBucket } : {}),
-      ...(options.clock ? { clock: options.clock } : {}),
-      ...(options.random ? { random: options.random } : {}),
-    });
-    await runtime.start();
-    if (config.metrics !== null) {
-      http = await startMetricsServer({ ...config.metrics, registry: metrics.registry, ready });
-    }
-    logger.info({ http: http?.url }, "etcd connector started");
-  }
-
-  async function dispose(): Promise<void> {
-    await started?.catch(() => {});
-    await runtime?.[Symbol.asyncDispose]();
-    await http?.[Symbol.asyncDispose]();
-    await nc?.close().catch((err: unknown) => logger.warn({ err: errorText(err) }, "closing NATS failed"));
-    logger.info("etcd connector stopped");
-  }
-
+    }),
+    registry: metrics.registry,
+    metrics: metrics.connector,
+    logger,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.random ? { random: options.random } : {}),
+  });
   return {
     metrics,
-    start() {
-      started ??= start();
-      return started;
-    },
-    status() {
-      return {
-        ready: ready().ready,
-        replicaId: config.replicaId,
-        ...(http ? { httpUrl: http.url } : {}),
-        ...(runtime ? { runtime: runtime.status() } : {}),
-      };
-    },
-    [Symbol.asyncDispose]() {
-      disposed ??= dispose();
-      return disposed;
-    },
+    start: () => service.start(),
+    status: () => service.status(),
+    [Symbol.asyncDispose]: () => service[Symbol.asyncDispose](),
   };
 }

@@ -25,6 +25,7 @@ import {
   type Clock,
   type ClusterSource,
   type ClusterSourceFactory,
+  createClusterSourceFactory,
   type MalformedEntry,
   ResyncRequiredError,
   type SourceChange,
@@ -596,14 +597,5 @@ export type KubernetesSourceFactoryOptions = Omit<KubernetesSourceOptions, "clus
 
 /** A `ClusterSourceFactory` for `ClusterSync`: one Kubernetes source per connection config. */
 export function createKubernetesSourceFactory(options: KubernetesSourceFactoryOptions = {}): ClusterSourceFactory {
-  return (connection) => {
-    const { material, overlayRouting } = kubernetesMaterialFromConnection(connection);
-    return createKubernetesSource({
-      ...options,
-      cluster: connection.cluster,
-      material,
-      overlayRouting,
-      ...(options.logger ? { logger: options.logger.child({ cluster: connection.cluster }) } : {}),
-    });
-  };
+  return createClusterSourceFactory(options, kubernetesMaterialFromConnection, createKubernetesSource);
 }

@@ -3,8 +3,6 @@
  * tests, never collide): the per-cluster series every connector shares (`@fedview/sync`) and the
  * Kubernetes watch lifecycle. A removed cluster's series all go.
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { type ConnectorMetrics, createConnectorMetrics } from "@fedview/sync";
 import { Counter, collectDefaultMetrics, Registry } from "prom-client";
 import type { KubeSourceMetrics } from "./types.js";
@@ -81,48 +79,6 @@ export function createKubernetesConnectorMetrics(): KubernetesConnectorMetrics {
   };
 }
 
-/** The `/metrics`, `/healthz` and `/readyz` endpoint. */
-export interface MetricsServer extends AsyncDisposable {
-  readonly url: string;
-}
-
-/**
- * Serves Prometheus text on `/metrics`, 200 on `/healthz`, and on `/readyz` 200 once `ready()` says
- * so, else 503 with the reasons as JSON.
- */
-export async function startMetricsServer(options: {
-  host: string;
-  port: number;
-  registry: Registry;
-  ready: () => { ready: boolean; reasons: string[] };
-}): Promise<MetricsServer> {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (path === "/healthz") {
-      res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
-    } else if (path === "/readyz") {
-      const r = options.ready();
-      res.writeHead(r.ready ? 200 : 503, { "content-type": "application/json" }).end(`${JSON.stringify(r)}\n`);
-    } else if (path === "/metrics") {
-      options.registry.metrics().then(
-        (text) => res.writeHead(200, { "content-type": options.registry.contentType }).end(text),
-        (err: unknown) => res.writeHead(500).end(String(err)),
-      );
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host === "0.0.0.0" ? "127.0.0.1" : options.host;
-  return {
-    url: `http://${host}:${port}`,
-    async [Symbol.asyncDispose]() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+// The HTTP endpoint is the one every connector shares; exported here as before.
+export type { MetricsServer } from "@fedview/sync";
+export { startMetricsServer } from "@fedview/sync";
