@@ -5,13 +5,16 @@
  * updating others, sampling both processes' RSS: a leak shows as growth in the second half.
  * RSS includes garbage not yet collected, as an operator's dashboard would show it.
  */
-import { subscribeClusterStatus } from "@fedview/bus";
+import v8 from "node:v8";
+import vm from "node:vm";
+import { decodeResourceEvent, subscribeClusterStatus } from "@fedview/bus";
+import { FederatedView } from "@fedview/query-service";
 import { startEtcd, waitFor } from "@fedview/testkit";
 import { Etcd3 } from "etcd3";
 import { bigFleet } from "./big-fleet.js";
 import { etcdEntry, fleetEndpoint } from "./fleet.js";
 import { type ChildService, queryStatus, sleep, spawnConnector, spawnQueryService, startBus } from "./harness.js";
-import { fleetEntries, publishFleet, seedEtcd } from "./load.js";
+import { fleetEntries, fleetMessages, publishFleet, seedEtcd } from "./load.js";
 import { startPipeline } from "./pipeline.js";
 import type { ScenarioContext, ScenarioOutcome } from "./scenarios.js";
 
@@ -71,9 +74,37 @@ async function connectorPerKey(endpoints: number, log: (text: string) => void): 
   }
 }
 
+/** Live heap + typed arrays per endpoint of a view built in this process, after full GCs. */
+function liveBytesPerEndpoint(endpoints: number): { heap: number; arrays: number } {
+  v8.setFlagsFromString("--expose-gc");
+  const gc = vm.runInNewContext("gc") as () => void;
+  gc();
+  gc();
+  const before = process.memoryUsage();
+  const view = new FederatedView();
+  for (const m of fleetMessages("c001", endpoints)) view.applyResourceEvent(decodeResourceEvent(m.data, m.subject));
+  gc();
+  gc();
+  const after = process.memoryUsage();
+  if (view.endpointCount !== endpoints) throw new Error(`view holds ${view.endpointCount} endpoints`);
+  return {
+    heap: (after.heapUsed - before.heapUsed) / endpoints,
+    arrays: (after.arrayBuffers - before.arrayBuffers) / endpoints,
+  };
+}
+
 export async function memory(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   const small = ctx.quick ? 2_000 : 100_000;
   const judged = !ctx.quick;
+
+  const live = liveBytesPerEndpoint(small);
+  ctx.recorder.add({
+    name: `view live memory per endpoint at ${small / 1000}k after full GC (heap ${live.heap.toFixed(0)} + typed arrays ${live.arrays.toFixed(0)})`,
+    value: live.heap + live.arrays,
+    unit: "B",
+    target: "≤ 1 KiB",
+    ...(judged ? { pass: live.heap + live.arrays <= 1024 } : {}),
+  });
 
   const q1 = await queryPerEndpoint(small, ctx.log);
   const perSmall = (q1.rss - q1.base) / small;
