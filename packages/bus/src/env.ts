@@ -16,10 +16,43 @@ import { toIssues } from "./codecs.js";
 import { type BusConnectOptions, busConnectOptionsSchema } from "./connect.js";
 import { BusConfigError } from "./errors.js";
 
-const optional = z
+/** An optional variable, trimmed; blank counts as unset. */
+export const envOptional = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+
+/** A yes/no variable (`1|true|yes|on`, `0|false|no|off`), `fallback` when unset or blank. */
+export function envBoolean(fallback: boolean) {
+  return z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return fallback;
+      if (/^(1|true|yes|on)$/i.test(v.trim())) return true;
+      if (/^(0|false|no|off)$/i.test(v.trim())) return false;
+      ctx.addIssue({ code: "custom", message: `expected true or false, got "${v}"` });
+      return z.NEVER;
+    });
+}
+
+/** An integer variable at least `min`, `fallback` when unset or blank. */
+export function envInteger(fallback: number, min: number) {
+  return z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) {
+        ctx.addIssue({ code: "custom", message: `expected an integer ≥ ${min}, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+}
+
+const optional = envOptional;
 
 /** The `FEDVIEW_NATS_*` variables; other keys of the environment are ignored. */
 export const natsEnvSchema = z.object({

@@ -32,7 +32,7 @@ export type {
 } from "./connections.js";
 export { ConnectionConfigStore, ConnectionConfigWatch } from "./connections.js";
 export type { BusConnectEnvOptions } from "./env.js";
-export { busConnectOptionsFromEnv, natsEnvSchema } from "./env.js";
+export { busConnectOptionsFromEnv, envBoolean, envInteger, envOptional, natsEnvSchema } from "./env.js";
 export type { BusErrorOptions, DecodeErrorOptions } from "./errors.js";
 export {
   BusConfigError,

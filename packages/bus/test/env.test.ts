@@ -1,6 +1,7 @@
 /** Reading the `FEDVIEW_NATS_*` environment into connection options. */
 import { describe, expect, it } from "vitest";
-import { BusConfigError, busConnectOptionsFromEnv } from "../src/index.js";
+import { z } from "zod";
+import { BusConfigError, busConnectOptionsFromEnv, envBoolean, envInteger, envOptional } from "../src/index.js";
 
 describe("busConnectOptionsFromEnv", () => {
   it("defaults to NATS on localhost with the service's name", () => {
@@ -63,5 +64,33 @@ describe("busConnectOptionsFromEnv", () => {
     } catch (error) {
       expect((error as Error).message).not.toMatch(/tok-secret|pw-secret/);
     }
+  });
+});
+
+describe("environment field parsers", () => {
+  const schema = z.object({ FLAG: envBoolean(true), COUNT: envInteger(7, 1), NAME: envOptional });
+
+  it.each([
+    [{}, { FLAG: true, COUNT: 7 }],
+    [
+      { FLAG: " off ", COUNT: "12", NAME: "  a  " },
+      { FLAG: false, COUNT: 12, NAME: "a" },
+    ],
+    [
+      { FLAG: "YES", COUNT: " ", NAME: " " },
+      { FLAG: true, COUNT: 7 },
+    ],
+  ])("reads %j as %j", (env, expected) => {
+    expect(schema.parse(env)).toEqual(expected);
+  });
+
+  it.each([
+    [{ FLAG: "maybe" }, 'FLAG: expected true or false, got "maybe"'],
+    [{ COUNT: "0" }, 'COUNT: expected an integer ≥ 1, got "0"'],
+    [{ COUNT: "1.5" }, 'COUNT: expected an integer ≥ 1, got "1.5"'],
+  ])("rejects %j", (env, message) => {
+    const result = schema.safeParse(env);
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`)).toEqual([message]);
   });
 });

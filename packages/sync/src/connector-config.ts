@@ -21,7 +21,15 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { type BusConnectOptions, busConnectOptionsFromEnv, toIssues } from "@fedview/bus";
+import {
+  type BusConnectOptions,
+  busConnectOptionsFromEnv,
+  envBoolean,
+  envInteger,
+  envOptional,
+  natsEnvSchema,
+  toIssues,
+} from "@fedview/bus";
 import { z } from "zod";
 
 /** What every connector needs, whatever its datastore. */
@@ -61,49 +69,18 @@ export interface ReadConnectorConfigOptions<Extra extends z.ZodRawShape> {
   ) => Error;
 }
 
-const optional = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
-
-const boolean = (fallback: boolean) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === "") return fallback;
-      if (/^(1|true|yes|on)$/i.test(v.trim())) return true;
-      if (/^(0|false|no|off)$/i.test(v.trim())) return false;
-      ctx.addIssue({ code: "custom", message: `expected true or false, got "${v}"` });
-      return z.NEVER;
-    });
-
-/** An integer variable at least `min`, `fallback` when unset or blank. */
-export function envInteger(fallback: number, min: number) {
-  return z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === "") return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min) {
-        ctx.addIssue({ code: "custom", message: `expected an integer ≥ ${min}, got "${v}"` });
-        return z.NEVER;
-      }
-      return n;
-    });
-}
-
 const name = z
   .string()
   .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only")
   .optional();
 
 const connectorEnvShape = (defaultMetricsPort: number) => ({
-  FEDVIEW_CONNECTOR_XKEY_SEED: optional,
-  FEDVIEW_CONNECTOR_XKEY_SEED_FILE: optional,
-  FEDVIEW_CONFIG_XKEY_PUBLIC: optional,
-  FEDVIEW_REPLICA_ID: optional,
+  // Read here too, so the schema names every variable the service reads; busConnectOptionsFromEnv builds the options.
+  ...natsEnvSchema.shape,
+  FEDVIEW_CONNECTOR_XKEY_SEED: envOptional,
+  FEDVIEW_CONNECTOR_XKEY_SEED_FILE: envOptional,
+  FEDVIEW_CONFIG_XKEY_PUBLIC: envOptional,
+  FEDVIEW_REPLICA_ID: envOptional,
   FEDVIEW_METRICS_HOST: z.string().min(1).default("0.0.0.0"),
   FEDVIEW_METRICS_PORT: z
     .string()
@@ -121,7 +98,7 @@ const connectorEnvShape = (defaultMetricsPort: number) => ({
   FEDVIEW_CONNECTIONS_BUCKET: name,
   FEDVIEW_LEASES_BUCKET: name,
   FEDVIEW_STATE_STREAM: name,
-  FEDVIEW_ENSURE_STREAM: boolean(true),
+  FEDVIEW_ENSURE_STREAM: envBoolean(true),
   FEDVIEW_LEASE_TTL_MS: envInteger(6_000, 1_000),
   FEDVIEW_RELIST_CONCURRENCY: envInteger(4, 1),
   FEDVIEW_LIVENESS_INTERVAL_MS: envInteger(10_000, 100),

@@ -8,7 +8,7 @@ export { ClusterSync } from "./cluster-sync.js";
 export type { ChangePlan, PlannedDelete, SnapshotDiff, ViewEntry } from "./cluster-view.js";
 export { ClusterView, digestResource, resourceKey } from "./cluster-view.js";
 export type { ConnectorConfig, ReadConnectorConfigOptions } from "./connector-config.js";
-export { envInteger, readConnectorConfig } from "./connector-config.js";
+export { readConnectorConfig } from "./connector-config.js";
 export type {
   ConnectorRuntimeOptions,
   ConnectorRuntimeStatus,

@@ -31,7 +31,16 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { type BusConnectOptions, busConnectOptionsFromEnv, isSealingPublicKey, toIssues } from "@fedview/bus";
+import {
+  type BusConnectOptions,
+  busConnectOptionsFromEnv,
+  envBoolean,
+  envInteger,
+  envOptional,
+  isSealingPublicKey,
+  natsEnvSchema,
+  toIssues,
+} from "@fedview/bus";
 import { z } from "zod";
 import { ConfigurationError } from "./errors.js";
 import type { KubeConnectionSettings } from "./kube-client.js";
@@ -79,37 +88,6 @@ export interface ConfigServiceConfig {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
 
-const optional = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
-
-const boolean = (fallback: boolean) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === "") return fallback;
-      if (/^(1|true|yes|on)$/i.test(v.trim())) return true;
-      if (/^(0|false|no|off)$/i.test(v.trim())) return false;
-      ctx.addIssue({ code: "custom", message: `expected true or false, got "${v}"` });
-      return z.NEVER;
-    });
-
-const integer = (fallback: number, min: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === "") return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min) {
-        ctx.addIssue({ code: "custom", message: `expected an integer ≥ ${min}, got "${v}"` });
-        return z.NEVER;
-      }
-      return n;
-    });
-
 const name = (fallback: string) =>
   z
     .string()
@@ -127,24 +105,26 @@ const envSchema = z.object({
       return z.NEVER;
     }),
   ETCD_ENDPOINTS: z.string().default("http://127.0.0.1:2379"),
-  ETCD_USERNAME: optional,
+  ETCD_USERNAME: envOptional,
   ETCD_PASSWORD: z.string().optional(),
-  ETCD_KEY_FILE: optional,
-  ETCD_CERT_FILE: optional,
-  ETCD_CA_CERT_FILE: optional,
-  KUBECONFIG: optional,
-  K8S_API_ENDPOINT: optional,
-  K8S_API_TOKEN: optional,
-  K8S_CA_FILE: optional,
-  K8S_CERT_FILE: optional,
-  K8S_KEY_FILE: optional,
-  K8S_INSECURE_SKIP_TLS_VERIFY: boolean(false),
+  ETCD_KEY_FILE: envOptional,
+  ETCD_CERT_FILE: envOptional,
+  ETCD_CA_CERT_FILE: envOptional,
+  KUBECONFIG: envOptional,
+  K8S_API_ENDPOINT: envOptional,
+  K8S_API_TOKEN: envOptional,
+  K8S_CA_FILE: envOptional,
+  K8S_CERT_FILE: envOptional,
+  K8S_KEY_FILE: envOptional,
+  K8S_INSECURE_SKIP_TLS_VERIFY: envBoolean(false),
+  // Read here too, so the schema names every variable the service reads; busConnectOptionsFromEnv builds the options.
+  ...natsEnvSchema.shape,
   FEDVIEW_CONNECTIONS_BUCKET: name("fedview-connections"),
   FEDVIEW_STATE_STREAM: name("FEDVIEW_STATE"),
-  FEDVIEW_REPLICA_ID: optional,
+  FEDVIEW_REPLICA_ID: envOptional,
   FEDVIEW_LEASES_BUCKET: name("fedview-leases"),
-  FEDVIEW_LEASE_TTL_MS: integer(6_000, 1_000),
-  FEDVIEW_ENSURE_STREAM: boolean(true),
+  FEDVIEW_LEASE_TTL_MS: envInteger(6_000, 1_000),
+  FEDVIEW_ENSURE_STREAM: envBoolean(true),
   FEDVIEW_JETSTREAM_REPLICAS: z
     .string()
     .optional()
@@ -164,8 +144,8 @@ const envSchema = z.object({
     .string({ message: "is required: the connectors' curve public key (X…), to seal credentials to" })
     .transform((v) => v.trim())
     .refine(isSealingPublicKey, "is not a curve (xkey) public key: it starts with X, e.g. from `nk -gen x25519`"),
-  FEDVIEW_CONFIG_XKEY_SEED: optional,
-  FEDVIEW_CONFIG_XKEY_SEED_FILE: optional,
+  FEDVIEW_CONFIG_XKEY_SEED: envOptional,
+  FEDVIEW_CONFIG_XKEY_SEED_FILE: envOptional,
   FEDVIEW_METRICS_HOST: z.string().min(1).default("0.0.0.0"),
   FEDVIEW_METRICS_PORT: z
     .string()
@@ -180,9 +160,9 @@ const envSchema = z.object({
       }
       return n;
     }),
-  FEDVIEW_FILE_POLL_INTERVAL_MS: integer(10_000, 0),
-  FEDVIEW_FEDERATE_LOCAL: boolean(true),
-  FEDVIEW_ALLOW_K8S_FIELDS_WITH_ETCD: boolean(false),
+  FEDVIEW_FILE_POLL_INTERVAL_MS: envInteger(10_000, 0),
+  FEDVIEW_FEDERATE_LOCAL: envBoolean(true),
+  FEDVIEW_ALLOW_K8S_FIELDS_WITH_ETCD: envBoolean(false),
   FEDVIEW_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -20,7 +20,8 @@
  * | `FEDVIEW_REBALANCE_INTERVAL_MS` | `5000` | how often replicas even out the clusters they serve |
  * | `FEDVIEW_LOG_LEVEL` | `info` | pino level |
  */
-import { type ConnectorConfig, envInteger, readConnectorConfig } from "@fedview/sync";
+import { envInteger } from "@fedview/bus";
+import { type ConnectorConfig, readConnectorConfig } from "@fedview/sync";
 import { ConfigError } from "./errors.js";
 
 /** Everything the service needs, typed: the shared connector settings and etcd's own. */

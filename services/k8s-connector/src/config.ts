@@ -24,7 +24,8 @@
  * | `FEDVIEW_K8S_WATCH_RETRIES` | `5` | failed watch requests in a row before the cluster reconnects |
  * | `FEDVIEW_LOG_LEVEL` | `info` | pino level |
  */
-import { type ConnectorConfig, envInteger, readConnectorConfig } from "@fedview/sync";
+import { envInteger } from "@fedview/bus";
+import { type ConnectorConfig, readConnectorConfig } from "@fedview/sync";
 import { ConfigError } from "./errors.js";
 
 /** Everything the service needs, typed: the shared connector settings and the Kubernetes ones. */

@@ -19,7 +19,14 @@
  * | `FEDVIEW_TOMBSTONE_RETENTION_MS` | `300000` | how long the view remembers a deleted resource's version (bounds memory under create/delete churn) |
  * | `FEDVIEW_LOG_LEVEL` | `info` | pino level |
  */
-import { type BusConnectOptions, busConnectOptionsFromEnv, toIssues } from "@fedview/bus";
+import {
+  type BusConnectOptions,
+  busConnectOptionsFromEnv,
+  envBoolean,
+  envInteger,
+  natsEnvSchema,
+  toIssues,
+} from "@fedview/bus";
 import { z } from "zod";
 import { QueryServiceConfigError } from "./errors.js";
 
@@ -41,38 +48,14 @@ export interface QueryServiceConfig {
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
 
-const integer = (fallback: number, min: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === "") return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min) {
-        ctx.addIssue({ code: "custom", message: `expected an integer ≥ ${min}, got "${v}"` });
-        return z.NEVER;
-      }
-      return n;
-    });
-
-const boolean = (fallback: boolean) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === "") return fallback;
-      if (/^(1|true|yes|on)$/i.test(v.trim())) return true;
-      if (/^(0|false|no|off)$/i.test(v.trim())) return false;
-      ctx.addIssue({ code: "custom", message: `expected true or false, got "${v}"` });
-      return z.NEVER;
-    });
-
 const envSchema = z.object({
+  // Read here too, so the schema names every variable the service reads; busConnectOptionsFromEnv builds the options.
+  ...natsEnvSchema.shape,
   FEDVIEW_STATE_STREAM: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only")
     .default("FEDVIEW_STATE"),
-  FEDVIEW_ENSURE_STREAM: boolean(true),
+  FEDVIEW_ENSURE_STREAM: envBoolean(true),
   FEDVIEW_QUERY_QUEUE: z
     .string()
     .regex(/^[A-Za-z0-9_.-]+$/, "a NATS queue group name")
@@ -91,10 +74,10 @@ const envSchema = z.object({
       }
       return n;
     }),
-  FEDVIEW_READY_TIMEOUT_MS: integer(120_000, 0),
-  FEDVIEW_PROGRESS_INTERVAL_MS: integer(5000, 100),
-  FEDVIEW_WATCH_HEARTBEAT_MS: integer(5000, 100),
-  FEDVIEW_TOMBSTONE_RETENTION_MS: integer(300_000, 1000),
+  FEDVIEW_READY_TIMEOUT_MS: envInteger(120_000, 0),
+  FEDVIEW_PROGRESS_INTERVAL_MS: envInteger(5000, 100),
+  FEDVIEW_WATCH_HEARTBEAT_MS: envInteger(5000, 100),
+  FEDVIEW_TOMBSTONE_RETENTION_MS: envInteger(300_000, 1000),
   FEDVIEW_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
