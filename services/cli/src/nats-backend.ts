@@ -14,7 +14,15 @@ import {
   requestService,
   UnavailableError,
 } from "@fedview/bus";
-import type { ClusterProblem, ClusterStatusRow, QueryOptions } from "@fedview/query-service";
+import type {
+  ClusterProblem,
+  EndpointRequest,
+  EvalRequest,
+  HostRequest,
+  PolicyRequest,
+  StatusResult,
+  WatchRequest,
+} from "@fedview/query-service";
 import { SelectorParseError } from "@fedview/selector";
 import { BackendError } from "./errors.js";
 import type { Answer, CliIo, QueryBackend, WatchMessage, WatchStream } from "./types.js";
@@ -45,14 +53,14 @@ export function natsConnectOptions(url: string, env: CliIo["env"]): BusConnectOp
   return options;
 }
 
-/** Request bodies of the query RPC, one per endpoint. */
+/** Request bodies of the query RPC, one per endpoint (the query service's own types). */
 export interface QueryRequests {
-  eval: { selector: string };
-  policy: { name: string } & QueryOptions;
-  endpoint: { substring: string } & QueryOptions;
-  host: { hostname: string } & QueryOptions;
+  eval: EvalRequest;
+  policy: PolicyRequest;
+  endpoint: EndpointRequest;
+  host: HostRequest;
   status: Record<string, never>;
-  watch: { selector: string };
+  watch: WatchRequest;
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -117,9 +125,8 @@ export async function openNatsBackend(url: string, env: CliIo["env"]): Promise<Q
     host: (hostname, options) => ask("host", { hostname, ...options }),
     async status() {
       // The service answers `{service, clusters}`; the rows are what the CLI shows.
-      const answer = await ask<"status", { clusters?: ClusterStatusRow[] } | ClusterStatusRow[]>("status", {});
-      const rows = Array.isArray(answer.result) ? answer.result : (answer.result.clusters ?? []);
-      return { result: rows, problems: answer.problems };
+      const answer = await ask<"status", StatusResult>("status", {});
+      return { result: answer.result.clusters, problems: answer.problems };
     },
     async watch(selector, signal): Promise<WatchStream> {
       let stream: Awaited<ReturnType<typeof openServiceStream<WatchMessage>>>;

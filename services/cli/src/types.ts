@@ -10,7 +10,7 @@ import type {
   EvalResult,
   PolicyResult,
   QueryOptions,
-  WatchEvent,
+  WatchMessage,
 } from "@fedview/query-service";
 
 /** A stream the CLI writes to: `process.stdout` or a buffer in tests. */
@@ -52,13 +52,10 @@ export interface Answer<T> {
 }
 
 /**
- * What a watch delivers: `start`/`stop` of an endpoint's match, `synced` once the current matches
- * were sent, and `problems` whenever the set of clusters that are not in sync changes.
+ * What a watch delivers (the query service's type): `start`/`stop` of an endpoint's match, `synced`
+ * once the current matches were sent, and `problems` whenever the clusters not in sync change.
  */
-export type WatchMessage =
-  | WatchEvent
-  | { type: "synced"; problems: ClusterProblem[] }
-  | { type: "problems"; problems: ClusterProblem[] };
+export type { WatchMessage };
 
 /** A live match stream (`watch`); ends when `signal` aborts or the backend fails. */
 export type WatchStream = AsyncIterable<WatchMessage>;
