@@ -12,6 +12,7 @@ import { runGet } from "./commands/get.js";
 import { runHost } from "./commands/host.js";
 import { runPolicy } from "./commands/policy.js";
 import { runStatus } from "./commands/status.js";
+import { runUp } from "./commands/up.js";
 import { runVersion } from "./commands/version.js";
 import { runWatch } from "./commands/watch.js";
 import type { BackendOpener, CommandContext, GlobalOptions } from "./context.js";
@@ -192,6 +193,27 @@ Examples:
   fedview status -o json`,
     )
     .action(async (flags, cmd: Command) => setExit(await runStatus(ctx, globals(cmd), flags)));
+
+  program
+    .command("up")
+    .description("run the local federation stack (nats-server, etcd, every service, a demo) until Ctrl-C")
+    .option("--no-demo", "no demo: federate the datastore calicoctl's environment names (else an embedded etcd)")
+    .option(
+      "--state-dir <dir>",
+      "where all state lives, default .fedview (FEDVIEW_STATE_DIR); a restart keeps the view",
+    )
+    .addHelpText(
+      "after",
+      `
+It prints where everything runs and what to try next, for example:
+  export FEDVIEW_NATS_URL=nats://127.0.0.1:4222
+  fedview status && fedview eval "all()"
+
+Examples:
+  fedview up                                   the demo: _local, cluster-east (etcd), cluster-west (Kubernetes)
+  DATASTORE_TYPE=etcdv3 ETCD_ENDPOINTS=http://10.0.0.5:2379 fedview up --no-demo`,
+    )
+    .action(async (flags: { demo?: boolean; stateDir?: string }) => setExit(await runUp(ctx, flags)));
 
   program
     .command("watch")
