@@ -210,7 +210,7 @@ export class ConnectionConfigStore {
   /** Watches the configs of one datastore type (or all): snapshot, `snapshot-complete`, then live. */
   async watch(options: { datastoreType?: DatastoreType } = {}): Promise<ConnectionConfigWatch> {
     const jsm = await jetstreamManager(this.#nc, this.#options.jetstream);
-    const replay = await openReplay(jetstream(this.#nc, this.#options.jetstream), jsm, {
+    const replay = await openReplay(this.#nc, jetstream(this.#nc, this.#options.jetstream), jsm, {
       stream: kvStreamName(this.#bucket),
       filter: kvKeySubject(this.#bucket, connectionKeyFilter(options.datastoreType)),
       deliver: "last_per_subject",

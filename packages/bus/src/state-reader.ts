@@ -153,7 +153,7 @@ export class StateReader implements AsyncIterable<StateItem>, AsyncDisposable {
 export async function openStateReader(nc: NatsConnection, options: StateReaderOptions = {}): Promise<StateReader> {
   const jsm = await jetstreamManager(nc, options.jetstream);
   const filter = filterSubject(options.filter);
-  const replay = await openReplay(jetstream(nc, options.jetstream), jsm, {
+  const replay = await openReplay(nc, jetstream(nc, options.jetstream), jsm, {
     stream: options.stream ?? DEFAULT_STATE_STREAM,
     ...(filter === undefined ? {} : { filter }),
     deliver: "all",
@@ -212,7 +212,7 @@ export async function readClusterInventory(
 ): Promise<ClusterInventory> {
   const jsm = await jetstreamManager(nc, options.jetstream);
   const headersOnly = options.headersOnly ?? true;
-  const replay = await openReplay(jetstream(nc, options.jetstream), jsm, {
+  const replay = await openReplay(nc, jetstream(nc, options.jetstream), jsm, {
     stream: options.stream ?? DEFAULT_STATE_STREAM,
     filter: resourceFilterSubject({ cluster }),
     deliver: "all",
@@ -299,7 +299,7 @@ export async function purgeTombstones(
   const stream = options.stream ?? DEFAULT_STATE_STREAM;
   const jsm = await jetstreamManager(nc, options.jetstream);
   const cutoffMs = (options.now ?? Date.now)() - options.olderThanMs;
-  const replay = await openReplay(jetstream(nc, options.jetstream), jsm, {
+  const replay = await openReplay(nc, jetstream(nc, options.jetstream), jsm, {
     stream,
     ...(options.cluster === undefined ? {} : { filter: resourceFilterSubject({ cluster: options.cluster }) }),
     deliver: "all",
