@@ -8,7 +8,7 @@ import { describeDatastore, loadDatastoreConfig } from "./calico-config.js";
 import { type BackendRequest, type CommandContext, natsUrl } from "./context.js";
 import type { Pipeline, SourceFactories } from "./in-process.js";
 import { openNatsBackend } from "./nats-backend.js";
-import type { CliIo, QueryBackend } from "./types.js";
+import type { QueryBackend } from "./types.js";
 import { callbackStream, createViewBackend } from "./view-backend.js";
 
 /** Options of `openInProcessBackend` besides the command's request. */
