@@ -112,6 +112,12 @@ export interface RemoteEtcdOptions {
   tls?: boolean;
   /** Turn etcd authentication on with a read-only user the RCC logs in as. */
   readerUser?: boolean;
+  /** Turn etcd authentication on with these users instead (the RCC logs in as `login`). */
+  users?: EtcdUser[];
+  /** The user name and password the RCC gives (default the reader's, with `readerUser`). */
+  login?: { username: string; password: string };
+  /** The CA file the RCC names instead of the remote's own (a wrong CA). */
+  caFile?: string;
   /** Seed of its churn. */
   seed?: number;
 }
@@ -121,10 +127,10 @@ export const READER: EtcdUser = { name: "fedview-reader", password: "reader-pw-6
 
 export async function startRemoteEtcd(name: string, dir: string, options: RemoteEtcdOptions = {}): Promise<RemoteEtcd> {
   const tls = options.tls ?? true;
-  const etcd = await startEtcd({
-    tls,
-    ...(options.readerUser ? { auth: { users: [READER] } } : {}),
-  });
+  const users = options.users ?? (options.readerUser ? [READER] : undefined);
+  const login =
+    options.login ?? (options.readerUser ? { username: READER.name, password: READER.password } : undefined);
+  const etcd = await startEtcd({ tls, ...(users === undefined ? {} : { auth: { users } }) });
   const client = new Etcd3(await etcd.clientOptions());
   const certDir = join(dir, `rcc-${name}`);
   await mkdir(certDir, { recursive: true });
@@ -151,8 +157,10 @@ export async function startRemoteEtcd(name: string, dir: string, options: Remote
       spec: {
         datastoreType: "etcdv3",
         etcdEndpoints: endpoint,
-        ...(etcd.tls ? { etcdCACertFile: files.ca, etcdCertFile: files.cert, etcdKeyFile: files.key } : {}),
-        ...(options.readerUser ? { etcdUsername: READER.name, etcdPassword: READER.password } : {}),
+        ...(etcd.tls
+          ? { etcdCACertFile: options.caFile ?? files.ca, etcdCertFile: files.cert, etcdKeyFile: files.key }
+          : {}),
+        ...(login === undefined ? {} : { etcdUsername: login.username, etcdPassword: login.password }),
       },
     }),
     truth: () => etcdTruth(client, name),

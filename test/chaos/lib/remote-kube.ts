@@ -45,11 +45,29 @@ export interface RemoteKube extends AsyncDisposable {
   churn: KubeChurn;
 }
 
-export async function startRemoteKube(name: string, dir: string, seed: number): Promise<RemoteKube> {
+export interface RemoteKubeOptions {
+  /** Churn seed. */
+  seed: number;
+  /** How fedview logs in: a ServiceAccount token (default) or a client certificate. */
+  auth?: "token" | "certificate";
+  /** Grant the RBAC of calico.md §5 (default true); without it every read is refused with 403. */
+  rbac?: boolean;
+}
+
+export async function startRemoteKube(name: string, dir: string, options: RemoteKubeOptions): Promise<RemoteKube> {
   const server = await startKubeApiServer({ namespaces: ["default", "kube-system", ...NAMESPACES] });
   const reader = server.addServiceAccountUser("kube-system", "fedview-remote");
-  server.grant(reader.name, FEDVIEW_RULES);
-  const kubeconfig = await server.writeKubeconfig({ user: reader.name, path: join(dir, `kubeconfig-${name}`) });
+  let user = reader.name;
+  if (options.auth === "certificate") {
+    user = "fedview-remote-cert";
+    await server.issueClientCertificate(user);
+  }
+  if (options.rbac ?? true) server.grant(user, FEDVIEW_RULES);
+  const kubeconfig = await server.writeKubeconfig({
+    user,
+    auth: options.auth ?? "token",
+    path: join(dir, `kubeconfig-${name}`),
+  });
   for (const ns of NAMESPACES) {
     server.create("serviceaccounts", {
       apiVersion: "v1",
@@ -57,7 +75,7 @@ export async function startRemoteKube(name: string, dir: string, seed: number): 
       metadata: { name: "default", namespace: ns },
     });
   }
-  const churn = new KubeChurn(server, seed);
+  const churn = new KubeChurn(server, options.seed);
   return {
     name,
     server,

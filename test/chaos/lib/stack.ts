@@ -12,15 +12,17 @@ import { type EtcdServer, startEtcd } from "@fedview/testkit";
 import { Etcd3 } from "etcd3";
 import { expectExactView, type Versioned } from "./exact.js";
 import { applyRcc, type RemoteEtcd, type RemoteEtcdOptions, startRemoteEtcd } from "./remote-etcd.js";
-import { type RemoteKube, startRemoteKube } from "./remote-kube.js";
+import { type RemoteKube, type RemoteKubeOptions, startRemoteKube } from "./remote-kube.js";
 import { type SecureBus, type SecureBusOptions, startSecureBus } from "./secure-bus.js";
 import { type ServiceName, type ServiceProcess, serviceProcess } from "./services.js";
 
 export interface ChaosStackOptions {
   /** Remote etcd clusters by name. */
   remotes?: Record<string, RemoteEtcdOptions>;
-  /** Remote Kubernetes clusters by name, with their churn seed (needs the k8s-connector). */
-  kubeRemotes?: Record<string, { seed: number }>;
+  /** Remote Kubernetes clusters by name (needs the k8s-connector). */
+  kubeRemotes?: Record<string, RemoteKubeOptions>;
+  /** Write no RCC at start: the test calls `applyRccs()` (e.g. after it starts listening). */
+  deferRccs?: boolean;
   /** NATS nodes (1 or 3). */
   bus?: SecureBusOptions;
   /** Services to run; default config-service, etcd-connector and query-service. */
@@ -47,6 +49,8 @@ export interface ChaosStack extends AsyncDisposable {
   truth(): Promise<Versioned[]>;
   /** Waits until the view equals the truth of every remote exactly. */
   expectExact(timeoutMs: number, what?: string): Promise<number>;
+  /** Writes the RCC of every remote into the local datastore (done at start unless `deferRccs`). */
+  applyRccs(): Promise<void>;
   /** The query service's status row of a cluster. */
   clusterStatus(cluster: string): Promise<ClusterStatusRow | undefined>;
 }
@@ -92,16 +96,18 @@ export async function startChaosStack(options: ChaosStackOptions = {}): Promise<
       cleanups.push(() => remote[Symbol.asyncDispose]());
       remotes.set(name, remote);
       await remote.churn.seedInitial(options.initialResources ?? 0);
-      await applyRcc(localClient, remote.rcc());
     }
     const kubeRemotes = new Map<string, RemoteKube>();
-    for (const [name, { seed }] of Object.entries(options.kubeRemotes ?? {})) {
-      const remote = await startRemoteKube(name, dir, seed);
+    for (const [name, kubeOptions] of Object.entries(options.kubeRemotes ?? {})) {
+      const remote = await startRemoteKube(name, dir, kubeOptions);
       cleanups.push(() => remote[Symbol.asyncDispose]());
       kubeRemotes.set(name, remote);
       remote.churn.seedInitial(options.initialResources ?? 0);
-      await applyRcc(localClient, remote.rcc());
     }
+    const applyRccs = async () => {
+      for (const remote of [...remotes.values(), ...kubeRemotes.values()]) await applyRcc(localClient, remote.rcc());
+    };
+    if (!options.deferRccs) await applyRccs();
 
     const connectors = createSealingKeyPair();
     const configKey = createSealingKeyPair();
@@ -158,6 +164,7 @@ export async function startChaosStack(options: ChaosStackOptions = {}): Promise<
         return service;
       },
       truth,
+      applyRccs,
       expectExact: (timeoutMs, what) => expectExactView(client, truth, { clusters: clusters(), timeoutMs, what }),
       async clusterStatus(cluster) {
         const answer = await requestService<QueryAnswer<StatusResult>>(client, querySubject("status"), {});
