@@ -47,6 +47,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     teardownTimeout: 30_000,
     pool: "forks",
+    // Most tests wait on real servers rather than compute, so three workers keep two cores busy.
+    maxWorkers: 3,
     projects: [
       ...all.map((w) => ({
         extends: true as const,
