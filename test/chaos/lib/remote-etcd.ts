@@ -131,7 +131,8 @@ export async function startRemoteEtcd(name: string, dir: string, options: Remote
   const login =
     options.login ?? (options.readerUser ? { username: READER.name, password: READER.password } : undefined);
   const etcd = await startEtcd({ tls, ...(users === undefined ? {} : { auth: { users } }) });
-  const client = new Etcd3(await etcd.clientOptions());
+  // The truth is read in one range per kind, at one revision: let it be as large as the remote holds.
+  const client = new Etcd3({ ...(await etcd.clientOptions()), grpcOptions: { "grpc.max_receive_message_length": -1 } });
   const certDir = join(dir, `rcc-${name}`);
   await mkdir(certDir, { recursive: true });
   const files = { ca: join(certDir, "ca.pem"), cert: join(certDir, "cert.pem"), key: join(certDir, "key.pem") };
@@ -229,6 +230,24 @@ export class Churn {
     }
     await Promise.all(writes);
     this.#target = count;
+  }
+
+  /**
+   * Rewrites `count` live endpoints with an annotation of `bytes` bytes: large events through the
+   * whole pipeline (the bus and every subscriber carry them; the view ignores annotations).
+   */
+  async bloat(count: number, bytes: number): Promise<number> {
+    const names = [...this.#live.keys()].slice(0, count);
+    for (const name of names) {
+      const wep = this.#live.get(name)!;
+      const updated = {
+        ...wep,
+        metadata: { ...wep.metadata, annotations: { "chaos/ballast": String(this.#next++).padEnd(bytes, "x") } },
+      };
+      this.#live.set(name, updated);
+      await put(this.#client, updated);
+    }
+    return names.length;
   }
 
   /** One random change. */

@@ -44,6 +44,8 @@ export interface SecureBusOptions {
   cluster?: number;
   /** Keep the JetStream store in this directory (see `startNats({ dir })`). */
   dir?: string;
+  /** Extra nats-server configuration (e.g. a short `write_deadline`). */
+  extraConfig?: string;
 }
 
 export async function startSecureBus(options: SecureBusOptions = {}): Promise<SecureBus> {
@@ -64,6 +66,7 @@ export async function startSecureBus(options: SecureBusOptions = {}): Promise<Se
     tls: { verifyClients: true },
     users,
     ...(options.dir === undefined ? {} : { dir: options.dir }),
+    ...(options.extraConfig === undefined ? {} : { extraConfig: options.extraConfig }),
   });
   const tls = nats.tls!;
   const url = nats.urls.join(",");

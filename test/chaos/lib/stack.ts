@@ -165,7 +165,15 @@ export async function startChaosStack(options: ChaosStackOptions = {}): Promise<
       },
       truth,
       applyRccs,
-      expectExact: (timeoutMs, what) => expectExactView(client, truth, { clusters: clusters(), timeoutMs, what }),
+      async expectExact(timeoutMs, what) {
+        try {
+          return await expectExactView(client, truth, { clusters: clusters(), timeoutMs, ...(what ? { what } : {}) });
+        } catch (err) {
+          // Say what the services were doing: the failure is theirs to explain.
+          const tails = [...services.values()].map((s) => `--- ${s.name} log ends:\n${s.process.logTail(8)}`);
+          throw new Error(`${(err as Error).message}\n${tails.join("\n")}`, { cause: err });
+        }
+      },
       async clusterStatus(cluster) {
         const answer = await requestService<QueryAnswer<StatusResult>>(client, querySubject("status"), {});
         return answer.result.clusters.find((c) => c.cluster === cluster);
