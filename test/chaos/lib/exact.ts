@@ -3,7 +3,7 @@
  * against the ground truth read directly from the remote datastores and converted with
  * `@fedview/model`'s remote conversion — same resources, same revisions: 0 lost, 0 stale, 0 extra.
  */
-import { type BusConnection, querySubject, requestService } from "@fedview/bus";
+import { type BusConnection, EncodeError, encodeResourceEvent, querySubject, requestService } from "@fedview/bus";
 import {
   type CalicoResource,
   decodeEtcdResource,
@@ -52,7 +52,16 @@ const REMOTE_PLURALS = ["workloadendpoints", "hostendpoints", "profiles"].map(
 function federated(cluster: string, resource: CalicoResource, revision: string): Versioned | undefined {
   const converted = toFederated(cluster, resource);
   if (converted === null) return undefined;
-  return { cluster, kind: converted.kind, id: resourceId(resourceRef(converted)), revision };
+  const item = { cluster, kind: converted.kind, id: resourceId(resourceRef(converted)), revision };
+  // A resource no bus message can carry (over NATS's payload limit) cannot be in the view: the
+  // connector skips it and says so. It is not part of the truth either.
+  try {
+    encodeResourceEvent({ v: 1, op: "upsert", ...item, generation: 0, resource: converted });
+  } catch (err) {
+    if (err instanceof EncodeError) return undefined;
+    throw err;
+  }
+  return item;
 }
 
 /**
