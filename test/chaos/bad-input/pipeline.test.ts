@@ -6,10 +6,12 @@
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { MAX_MESSAGE_BYTES } from "@fedview/bus";
+import { CONFIG_ENDPOINTS, configSubject, MAX_MESSAGE_BYTES, QUERY_ENDPOINTS, querySubject } from "@fedview/bus";
 import { runCli } from "@fedview/cli";
 import { TIMEOUTS, waitFor } from "@fedview/testkit";
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jsonValue } from "../lib/arbitraries.js";
 import { expectExactView } from "../lib/exact.js";
 import { FIGURES, scenarioTimeout } from "../lib/figures.js";
 import { put, type RemoteEtcd, workloadEndpoint } from "../lib/remote-etcd.js";
@@ -103,6 +105,46 @@ describe("oversized remote objects", () => {
     },
     scenarioTimeout(TIMEOUTS.eventually * 3),
   );
+});
+
+describe("malformed RPC requests", () => {
+  const subjects = [
+    ...QUERY_ENDPOINTS.filter((e) => e !== "watch").map((e) => querySubject(e)),
+    ...CONFIG_ENDPOINTS.map((e) => configSubject(e)),
+  ];
+
+  it(`answers ${FIGURES.fuzzInputs / 50} malformed requests per endpoint with a typed error or an answer, and keeps serving`, async () => {
+    await using nc = await stack.bus.connect("cli");
+    const body = fc.oneof(
+      { weight: 3, arbitrary: jsonValue.map((v) => new TextEncoder().encode(JSON.stringify(v) ?? "null")) },
+      { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }) },
+      {
+        weight: 2,
+        arbitrary: fc
+          .record(
+            { selector: fc.string(), name: fc.string(), substring: fc.string(), hostname: fc.string() },
+            { requiredKeys: [] },
+          )
+          .map((r) => new TextEncoder().encode(JSON.stringify(r))),
+      },
+    );
+    const samples = fc.sample(body, { numRuns: FIGURES.fuzzInputs / 50, seed: 4711 });
+    const rccsBefore = await fedview("get", "remoteclusterconfigurations", "-o", "json");
+    const codes = new Map<string, number>();
+    for (const subject of subjects) {
+      for (const data of samples) {
+        const reply = await nc.request(subject, data, { timeout: 5000 });
+        const code = reply.headers?.get("Nats-Service-Error-Code") ?? "200";
+        codes.set(code, (codes.get(code) ?? 0) + 1);
+        // Never an internal error: a bad request is the caller's, and says so.
+        expect({ subject, code }).not.toEqual({ subject, code: "500" });
+      }
+    }
+    expect(codes.get("400")).toBeGreaterThan(0);
+    expect(await fedview("get", "remoteclusterconfigurations", "-o", "json")).toEqual(rccsBefore);
+    await exact(CLUSTER, "the view after the malformed requests");
+    console.info(`malformed RPC requests: ${JSON.stringify(Object.fromEntries(codes))} by reply code`);
+  });
 });
 
 describe("YAML bombs in fedview apply", () => {
