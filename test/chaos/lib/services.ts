@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
-import { freePort, ManagedProcess } from "@fedview/testkit";
+import { freePort, ManagedProcess, TIMEOUTS, waitFor } from "@fedview/testkit";
 
 /** The repository root. */
 export const ROOT = resolve(import.meta.dirname, "../../..");
@@ -71,11 +71,13 @@ export type ServiceName = (typeof SERVICE_NAMES)[number];
 export interface ServiceProcess {
   name: string;
   service: ServiceName;
-  /** `http://127.0.0.1:<port>`: `/metrics`, `/healthz`, `/readyz`. */
-  httpUrl: string;
-  process: ManagedProcess;
+  /** `http://127.0.0.1:<port>`: `/metrics`, `/healthz`, `/readyz` (the port may change if it was taken). */
+  readonly httpUrl: string;
+  readonly process: ManagedProcess;
   /** Starts (again) and waits until `/readyz` answers 200. */
   start(): Promise<void>;
+  /** Waits until the (re)started process answers `/healthz`: it runs and reached NATS. */
+  live(): Promise<void>;
   /** SIGKILL. */
   kill(): Promise<void>;
   /** SIGTERM, then SIGKILL after the grace period. */
@@ -84,9 +86,9 @@ export interface ServiceProcess {
   log(): string;
 }
 
-async function ready(url: string): Promise<boolean> {
+async function answers(url: string): Promise<boolean> {
   try {
-    const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) });
+    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
     await response.body?.cancel();
     return response.ok;
   } catch {
@@ -96,7 +98,7 @@ async function ready(url: string): Promise<boolean> {
 
 /**
  * Prepares a service process (not started). `env` is its whole configuration on top of `PATH` and
- * `HOME`; the metrics host and port are set here.
+ * `HOME`; the metrics host and port are set here (a new port when another process took it meanwhile).
  */
 export async function serviceProcess(
   service: ServiceName,
@@ -105,36 +107,63 @@ export async function serviceProcess(
 ): Promise<ServiceProcess> {
   if (!USE_TSX) await ensureBuilt();
   const name = options.name ?? service;
-  const port = await freePort();
-  const httpUrl = `http://127.0.0.1:${port}`;
   const logFile = join(options.dir, `${name}.log`);
-  const process_ = new ManagedProcess({
-    name,
-    command: process.execPath,
-    args: USE_TSX
-      ? ["--import", TSX_LOADER, join(ROOT, "services", service, "src", "main.ts")]
-      : [join(ROOT, "services", service, "dist", "src", "main.js")],
-    logFile,
-    aptPackage: "nodejs",
-    env: {
-      PATH: process.env["PATH"] ?? "",
-      HOME: process.env["HOME"] ?? "",
-      TSX_TSCONFIG_PATH: join(ROOT, "test", "chaos", "lib", "children.tsconfig.json"),
-      FEDVIEW_METRICS_HOST: "127.0.0.1",
-      FEDVIEW_METRICS_PORT: String(port),
-      FEDVIEW_LOG_LEVEL: "info",
-      ...env,
-    },
-    ready: () => ready(httpUrl),
-  });
+  let httpUrl = "";
+  const make = async (): Promise<ManagedProcess> => {
+    const port = await freePort();
+    httpUrl = `http://127.0.0.1:${port}`;
+    const url = httpUrl;
+    return new ManagedProcess({
+      name,
+      command: process.execPath,
+      args: USE_TSX
+        ? ["--import", TSX_LOADER, join(ROOT, "services", service, "src", "main.ts")]
+        : [join(ROOT, "services", service, "dist", "src", "main.js")],
+      logFile,
+      aptPackage: "nodejs",
+      env: {
+        PATH: process.env["PATH"] ?? "",
+        HOME: process.env["HOME"] ?? "",
+        TSX_TSCONFIG_PATH: join(ROOT, "test", "chaos", "lib", "children.tsconfig.json"),
+        FEDVIEW_METRICS_HOST: "127.0.0.1",
+        FEDVIEW_METRICS_PORT: String(port),
+        FEDVIEW_LOG_LEVEL: "info",
+        ...env,
+      },
+      ready: () => answers(`${url}/readyz`),
+    });
+  };
+  let managed = await make();
   return {
     name,
     service,
-    httpUrl,
-    process: process_,
-    start: () => process_.start(),
-    kill: () => process_.kill(),
-    stop: () => process_.stop(),
+    get httpUrl() {
+      return httpUrl;
+    },
+    get process() {
+      return managed;
+    },
+    async start() {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await managed.start();
+          return;
+        } catch (err) {
+          // A free port is only free until someone binds it: take another one.
+          if (attempt >= 3 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+          managed = await make();
+        }
+      }
+    },
+    async live() {
+      await waitFor(() => answers(`${httpUrl}/healthz`), {
+        timeout: TIMEOUTS.serverStart,
+        interval: 50,
+        message: `${name} to answer /healthz`,
+      });
+    },
+    kill: () => managed.kill(),
+    stop: () => managed.stop(),
     log: () => {
       try {
         return readFileSync(logFile, "utf8");

@@ -101,7 +101,7 @@ describe("remote datastore authentication", () => {
   it.each(["east"])("syncs %s: etcd over mTLS as a read-only RBAC user", async (name) => {
     const remote = stack.remotes.get(name)!;
     await expectExactView(stack.client, () => remote.truth(), { clusters: [name], timeoutMs: TIMEOUTS.eventually });
-    expect((await statusRow(name))?.status).toBe("InSync");
+    await waitFor(async () => (await statusRow(name))?.status === "InSync", { message: `${name} to be InSync` });
   });
 
   it.each(["north", "south"])(
@@ -109,7 +109,7 @@ describe("remote datastore authentication", () => {
     async (name) => {
       const remote = stack.kubeRemotes.get(name)!;
       await expectExactView(stack.client, () => remote.truth(), { clusters: [name], timeoutMs: TIMEOUTS.eventually });
-      expect((await statusRow(name))?.status).toBe("InSync");
+      await waitFor(async () => (await statusRow(name))?.status === "InSync", { message: `${name} to be InSync` });
     },
   );
 
@@ -176,6 +176,38 @@ describe("no secret leaks", () => {
     expect(text).toMatch(/name: east/);
     expect(text).toMatch(/etcdPassword: "?\[REDACTED\]"?/);
     expect(secretsIn(text, secrets)).toEqual([]);
+  });
+
+  it("none travels on the bus when `fedview apply` sends an RCC with a password", async () => {
+    const password = "applied-pw-3e8d41c7";
+    const file = join(stack.dir, "applied-rcc.yaml");
+    await writeFile(
+      file,
+      [
+        "apiVersion: projectcalico.org/v3",
+        "kind: RemoteClusterConfiguration",
+        "metadata: { name: applied }",
+        "spec:",
+        "  datastoreType: etcdv3",
+        `  etcdEndpoints: ${stack.remotes.get("east")!.etcd.url}`,
+        "  etcdUsername: reader",
+        `  etcdPassword: ${password}`,
+        "",
+      ].join("\n"),
+    );
+    const from = sniffed.length;
+    const out: string[] = [];
+    const code = await runCli(["apply", "-f", file], {
+      stdout: { write: (t: string) => out.push(t) },
+      stderr: { write: (t: string) => out.push(t) },
+      env: stack.bus.env("cli"),
+      cwd: stack.dir,
+    });
+    expect({ code, out: out.join("") }).toEqual({ code: 0, out: "remoteclusterconfiguration/applied created\n" });
+    await admin.flush();
+    const applied = [secretPattern("applied password", password)];
+    const leaks = sniffed.slice(from).flatMap((m) => secretsIn(m.data, applied).map((s) => `${m.subject}: ${s}`));
+    expect(leaks).toEqual([]);
   });
 
   it("none is in the error of an apply that fails, even for a password YAML reads as a number", async () => {
