@@ -21,7 +21,7 @@ import type { ScenarioContext, ScenarioOutcome } from "./scenarios.js";
 const MiB = 2 ** 20;
 
 /** RSS after the process has been idle a moment (lets a pending GC run). */
-async function settledRss(child: ChildService, ms = 1_000): Promise<number> {
+async function settledRss(child: ChildService, ms = 500): Promise<number> {
   await sleep(ms);
   return child.rss();
 }
@@ -161,7 +161,7 @@ export async function memory(ctx: ScenarioContext): Promise<ScenarioOutcome> {
 
 /** Creates and deletes endpoints (fresh ids) and updates others for a while, sampling RSS. */
 async function leakRun(ctx: ScenarioContext, endpoints: number): Promise<void> {
-  const durationMs = ctx.quick ? 6_000 : 600_000;
+  const durationMs = ctx.quick ? 3_000 : 600_000;
   const sampleMs = ctx.quick ? 1_000 : 30_000;
   const rate = ctx.quick ? 100 : 1_000;
   const live = ctx.quick ? 200 : 2_000;

@@ -62,7 +62,7 @@ async function queryRate(nc: BusConnection, durationMs: number, concurrency = 32
 }
 
 export async function scaleOut(ctx: ScenarioContext): Promise<ScenarioOutcome> {
-  const clusters = ctx.quick ? 5 : 100;
+  const clusters = ctx.quick ? 3 : 100;
   const perCluster = ctx.quick ? 200 : 1_000;
   const rateMs = ctx.quick ? 1_500 : 10_000;
   await using bus = await startBus();
