@@ -86,7 +86,7 @@ describe("kill -9 during churn", () => {
           const convergedAfter = Date.now() - live;
           await starting;
           outcomes.push(
-            `${victim}#${round}: ${total} exact ${convergedAfter} ms after restart (ready at ${readyAfter} ms)`,
+            `${victim}#${round}: up ${live - restarted} ms after the restart, ${total} exact ${convergedAfter} ms later (ready at ${readyAfter} ms)`,
           );
         }
       }
