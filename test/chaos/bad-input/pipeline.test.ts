@@ -113,38 +113,42 @@ describe("malformed RPC requests", () => {
     ...CONFIG_ENDPOINTS.map((e) => configSubject(e)),
   ];
 
-  it(`answers ${FIGURES.fuzzInputs / 50} malformed requests per endpoint with a typed error or an answer, and keeps serving`, async () => {
-    await using nc = await stack.bus.connect("cli");
-    const body = fc.oneof(
-      { weight: 3, arbitrary: jsonValue.map((v) => new TextEncoder().encode(JSON.stringify(v) ?? "null")) },
-      { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }) },
-      {
-        weight: 2,
-        arbitrary: fc
-          .record(
-            { selector: fc.string(), name: fc.string(), substring: fc.string(), hostname: fc.string() },
-            { requiredKeys: [] },
-          )
-          .map((r) => new TextEncoder().encode(JSON.stringify(r))),
-      },
-    );
-    const samples = fc.sample(body, { numRuns: FIGURES.fuzzInputs / 50, seed: 4711 });
-    const rccsBefore = await fedview("get", "remoteclusterconfigurations", "-o", "json");
-    const codes = new Map<string, number>();
-    for (const subject of subjects) {
-      for (const data of samples) {
-        const reply = await nc.request(subject, data, { timeout: 5000 });
-        const code = reply.headers?.get("Nats-Service-Error-Code") ?? "200";
-        codes.set(code, (codes.get(code) ?? 0) + 1);
-        // Never an internal error: a bad request is the caller's, and says so.
-        expect({ subject, code }).not.toEqual({ subject, code: "500" });
+  it(
+    `answers ${FIGURES.fuzzInputs / 50} malformed requests per endpoint with a typed error or an answer, and keeps serving`,
+    async () => {
+      await using nc = await stack.bus.connect("cli");
+      const body = fc.oneof(
+        { weight: 3, arbitrary: jsonValue.map((v) => new TextEncoder().encode(JSON.stringify(v) ?? "null")) },
+        { weight: 1, arbitrary: fc.uint8Array({ maxLength: 200 }) },
+        {
+          weight: 2,
+          arbitrary: fc
+            .record(
+              { selector: fc.string(), name: fc.string(), substring: fc.string(), hostname: fc.string() },
+              { requiredKeys: [] },
+            )
+            .map((r) => new TextEncoder().encode(JSON.stringify(r))),
+        },
+      );
+      const samples = fc.sample(body, { numRuns: FIGURES.fuzzInputs / 50, seed: 4711 });
+      const rccsBefore = await fedview("get", "remoteclusterconfigurations", "-o", "json");
+      const codes = new Map<string, number>();
+      for (const subject of subjects) {
+        for (const data of samples) {
+          const reply = await nc.request(subject, data, { timeout: 5000 });
+          const code = reply.headers?.get("Nats-Service-Error-Code") ?? "200";
+          codes.set(code, (codes.get(code) ?? 0) + 1);
+          // Never an internal error: a bad request is the caller's, and says so.
+          expect({ subject, code }).not.toEqual({ subject, code: "500" });
+        }
       }
-    }
-    expect(codes.get("400")).toBeGreaterThan(0);
-    expect(await fedview("get", "remoteclusterconfigurations", "-o", "json")).toEqual(rccsBefore);
-    await exact(CLUSTER, "the view after the malformed requests");
-    console.info(`malformed RPC requests: ${JSON.stringify(Object.fromEntries(codes))} by reply code`);
-  });
+      expect(codes.get("400")).toBeGreaterThan(0);
+      expect(await fedview("get", "remoteclusterconfigurations", "-o", "json")).toEqual(rccsBefore);
+      await exact(CLUSTER, "the view after the malformed requests");
+      console.info(`malformed RPC requests: ${JSON.stringify(Object.fromEntries(codes))} by reply code`);
+    },
+    scenarioTimeout(FIGURES.fuzzInputs / 5),
+  );
 });
 
 describe("YAML bombs in fedview apply", () => {

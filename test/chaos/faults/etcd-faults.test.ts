@@ -83,7 +83,10 @@ describe("remote etcd faults", () => {
       const proxy = remote.proxy!;
       // Hold the connector's bytes so its watch falls behind, change a lot, compact it all away.
       proxy.pause();
-      const { written } = await remote.churn.run(Math.ceil(FIGURES.churnUpdates / 2), { concurrency: 8 });
+      // Enough to fill the held connection's buffers, quick enough to beat gRPC's keepalive (15 s).
+      const { written } = await remote.churn.run(Math.min(Math.ceil(FIGURES.churnUpdates / 2), 1000), {
+        concurrency: 8,
+      });
       const head = (await remote.client.put("/fedview-chaos/compaction-mark").value("x")).header.revision;
       await remote.etcd.etcdctl("compaction", head);
       proxy.resume();

@@ -30,7 +30,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { malformedDocument, messageBytes } from "../lib/arbitraries.js";
 import { VALID_CONNECTION_CONFIGS, VALID_LEASES, VALID_RESOURCE_EVENTS, VALID_STATUSES } from "../lib/documents.js";
-import { FIGURES } from "../lib/figures.js";
+import { FIGURES, fuzzTimeout } from "../lib/figures.js";
 
 const runs = { numRuns: FIGURES.fuzzInputs, endOnFailure: true } as const;
 
@@ -76,7 +76,7 @@ const subject = fc.oneof(
   fc.string({ maxLength: 60 }),
 );
 
-describe("bus decoder fuzz", () => {
+describe("bus decoder fuzz", { timeout: fuzzTimeout() }, () => {
   it(`resource events: ${FIGURES.fuzzInputs} malformed messages are decoded or refused with DecodeError`, () => {
     fc.assert(
       fc.property(messageBytes(VALID_RESOURCE_EVENTS), fc.option(subject), (bytes, subj) =>

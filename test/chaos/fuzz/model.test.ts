@@ -19,7 +19,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { jsonValue, malformedDocument, mutatedDocument } from "../lib/arbitraries.js";
 import { VALID_ETCD_VALUES, VALID_KUBE_OBJECTS, VALID_RCCS, VALID_SECRET_DATA } from "../lib/documents.js";
-import { FIGURES } from "../lib/figures.js";
+import { FIGURES, fuzzTimeout } from "../lib/figures.js";
 
 const runs = { numRuns: FIGURES.fuzzInputs, endOnFailure: true } as const;
 const utf8 = new TextEncoder();
@@ -48,7 +48,7 @@ function acceptedDownstream(cluster: string, kind: ResourceKind, id: string, res
   }
 }
 
-describe("RCC validation fuzz", () => {
+describe("RCC validation fuzz", { timeout: fuzzTimeout() }, () => {
   it.each(VALID_RCCS.map((rcc, i) => [i, rcc] as const))("accepts valid RCC %i", (_i, rcc) => {
     expect(validateRemoteClusterConfiguration(rcc).success).toBe(true);
   });
@@ -140,7 +140,7 @@ describe("RCC validation fuzz", () => {
   });
 });
 
-describe("remote object conversion fuzz", () => {
+describe("remote object conversion fuzz", { timeout: fuzzTimeout() }, () => {
   const keys = VALID_ETCD_VALUES.map((v) => v.key);
   const values = VALID_ETCD_VALUES.map((v) => v.value);
   const anyKey = fc.oneof(

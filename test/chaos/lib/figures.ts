@@ -58,3 +58,8 @@ export const BOUNDS = {
 export function scenarioTimeout(perRoundMs: number, rounds = 1, setupMs = 60_000): number {
   return setupMs + perRoundMs * rounds;
 }
+
+/** Test timeout of a fuzz target given `inputs`: generous per input (2 ms), for loaded machines. */
+export function fuzzTimeout(inputs: number = FIGURES.fuzzInputs): number {
+  return 30_000 + inputs * 2;
+}
