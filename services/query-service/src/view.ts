@@ -68,8 +68,12 @@ interface EndpointRecord extends Version {
   /** `<ns>/<pod>`; "" for host endpoints. */
   workload: string;
   name: string;
-  /** calicoq's full name; the short name is what follows `<host>/`. */
-  display: string;
+  /**
+   * calicoq's full name when it is not the usual `<host>/<orchestrator>/<ns>.<pod>/<endpoint>` (or
+   * `<host>/<name>`) built from the fields above; undefined in the usual case, which saves a string
+   * per endpoint (see `displayOf`).
+   */
+  display: string | undefined;
   profiles: readonly string[];
 }
 
@@ -363,7 +367,14 @@ export class FederatedView {
         orchestrator: this.#intern(identity.orchestrator),
         workload: identity.workload,
         name: this.#intern(identity.endpoint),
-        display: workloadEndpointDisplayName(wep, cluster),
+        display: unusualDisplay(
+          workloadEndpointDisplayName(wep, cluster),
+          ENDPOINT_KINDS.workload,
+          identity.host,
+          identity.orchestrator,
+          identity.workload,
+          identity.endpoint,
+        ),
         profiles: this.#internProfiles(wep.spec.profiles),
         generation: version.generation,
         revision: version.revision,
@@ -384,7 +395,14 @@ export class FederatedView {
         orchestrator: "",
         workload: "",
         name: identity.name,
-        display: hostEndpointDisplayName(hep, cluster),
+        display: unusualDisplay(
+          hostEndpointDisplayName(hep, cluster),
+          ENDPOINT_KINDS.host,
+          identity.host,
+          "",
+          "",
+          identity.name,
+        ),
         profiles: this.#internProfiles(hep.spec.profiles),
         generation: version.generation,
         revision: version.revision,
@@ -544,11 +562,12 @@ export class FederatedView {
 
   /** The endpoint result with the identity fields only. */
   #describe(record: EndpointRecord): EndpointResult {
+    const display = displayOf(record);
     const result: EndpointResult = {
       node: record.host,
       kind: record.kind,
-      display_name: record.display,
-      short_name: record.display.slice(record.host.length + 1),
+      display_name: display,
+      short_name: display.slice(record.host.length + 1),
       cluster: record.cluster,
     };
     if (record.kind === ENDPOINT_KINDS.workload) {
@@ -664,7 +683,7 @@ export class FederatedView {
   endpoint(substring: string, options: QueryOptions = {}): EndpointsResult {
     const endpoints: EndpointResult[] = [];
     for (const record of this.#endpoints.values()) {
-      const line = `${record.kind === ENDPOINT_KINDS.workload ? "Workload" : "Host"} endpoint ${record.display}`;
+      const line = `${record.kind === ENDPOINT_KINDS.workload ? "Workload" : "Host"} endpoint ${displayOf(record)}`;
       if (line.includes(substring)) endpoints.push(this.#report(record, options));
     }
     return {
@@ -829,3 +848,33 @@ export class FederatedView {
 }
 
 const EMPTY: readonly string[] = Object.freeze([]);
+
+/** The display name rebuilt from an endpoint's fields, as the model builds it in the usual case. */
+function derivedDisplay(
+  kind: EndpointKind,
+  host: string,
+  orchestrator: string,
+  workload: string,
+  name: string,
+): string {
+  return kind === ENDPOINT_KINDS.workload
+    ? `${host}/${orchestrator}/${workload.replaceAll("/", ".")}/${name}`
+    : `${host}/${name}`;
+}
+
+/** The model's display name, kept only when the fields do not rebuild it exactly. */
+function unusualDisplay(
+  display: string,
+  kind: EndpointKind,
+  host: string,
+  orchestrator: string,
+  workload: string,
+  name: string,
+): string | undefined {
+  return display === derivedDisplay(kind, host, orchestrator, workload, name) ? undefined : display;
+}
+
+/** An endpoint's calicoq display name. */
+function displayOf(record: EndpointRecord): string {
+  return record.display ?? derivedDisplay(record.kind, record.host, record.orchestrator, record.workload, record.name);
+}
