@@ -268,7 +268,7 @@ describe("k8s connector service on NATS and the Kubernetes API test server", () 
     expect(bus.statuses.map((s) => (s.op === "upsert" ? s.status : "removed"))).not.toContain("ConnectionFailed");
     expect((await readState(stack.nc, cluster)).resources.size).toBe(count + 1);
     await stack.configs.delete("kubernetes", cluster);
-  });
+  }, 120_000);
 
   it.each([
     [
