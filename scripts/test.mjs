@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// The README's test command: typecheck, lint, then every vitest project on real servers.
-// Ends with the plain line `N passed, M failed` (typecheck and lint count as one check each)
-// and exits non-zero on any failure.
+// The README's test command: typecheck, lint, every vitest project on real servers, then the
+// benchmark suite's quick mode as a smoke test (no time judged; skipped when vitest arguments
+// narrow the run, or with FEDVIEW_BENCH_SMOKE=0).
+// Ends with the plain line `N passed, M failed` (typecheck, lint and the benchmark smoke count as
+// one check each) and exits non-zero on any failure.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -46,6 +48,17 @@ try {
   failed++;
 }
 if (!vitestOk && failed === 0) failed++;
+
+// The typecheck step built test/bench (every workspace project is composite), so dist is current.
+const narrowed = process.argv.length > 2;
+if (!narrowed && process.env.FEDVIEW_BENCH_SMOKE !== "0") {
+  const out = join(scratch, "bench-results.json");
+  if (
+    step("benchmark smoke (--quick, no time judged)", [join(root, "test/bench/dist/run.js"), "--quick", "--out", out])
+  ) {
+    passed++;
+  } else failed++;
+}
 rmSync(scratch, { recursive: true, force: true });
 
 console.log(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`);
