@@ -14,7 +14,9 @@
  * | `FEDVIEW_ENSURE_STREAM` | `true` | create the stream and buckets when missing |
  * | `FEDVIEW_LEASE_TTL_MS` | `6000` | lease TTL when this connector creates the lease bucket |
  * | `FEDVIEW_RELIST_CONCURRENCY` | `4` | clusters listing at once |
- * | `FEDVIEW_ETCD_PAGE_SIZE`, `FEDVIEW_ETCD_REQUEST_TIMEOUT_MS` | `500`, `10000` | etcd range page and deadline |
+ * | `FEDVIEW_ETCD_PAGE_SIZE`, `FEDVIEW_ETCD_PAGE_BYTES` | `10000`, `8388608` (8 MiB) | most keys per listing page, and the bytes a page aims at (the key count follows the bytes per key seen) |
+ * | `FEDVIEW_ETCD_MAX_RECEIVE_BYTES` | `67108864` (64 MiB) | largest message accepted from etcd; a page still over it is read again in smaller pages; ≥ the page bytes |
+ * | `FEDVIEW_ETCD_REQUEST_TIMEOUT_MS` | `10000` | deadline of each etcd request |
  * | `FEDVIEW_LIVENESS_INTERVAL_MS`, `FEDVIEW_LIVENESS_TIMEOUT_MS` | `10000`, `10000` | liveness check of each etcd client |
  * | `FEDVIEW_BACKOFF_INITIAL_MS`, `FEDVIEW_BACKOFF_MAX_MS` | `500`, `30000` | reconnect backoff (jittered, capped) |
  * | `FEDVIEW_REBALANCE_INTERVAL_MS` | `5000` | how often replicas even out the clusters they serve |
@@ -23,10 +25,14 @@
 import { envInteger } from "@fedview/bus";
 import { type ConnectorConfig, readConnectorConfig } from "@fedview/sync";
 import { ConfigError } from "./errors.js";
+import { DEFAULT_MAX_RECEIVE_BYTES } from "./etcd-client.js";
+import { DEFAULT_PAGE_BYTES, DEFAULT_PAGE_KEYS } from "./etcd-source.js";
 
 /** Everything the service needs, typed: the shared connector settings and etcd's own. */
 export interface EtcdConnectorConfig extends ConnectorConfig {
   etcdPageSize: number;
+  etcdPageBytes: number;
+  etcdMaxReceiveBytes: number;
   etcdRequestTimeoutMs: number;
 }
 
@@ -39,14 +45,23 @@ export function readEtcdConnectorConfig(env: Record<string, string | undefined> 
     service: "etcd-connector",
     defaultMetricsPort: 9466,
     extraEnv: {
-      FEDVIEW_ETCD_PAGE_SIZE: envInteger(500, 1),
+      FEDVIEW_ETCD_PAGE_SIZE: envInteger(DEFAULT_PAGE_KEYS, 1),
+      FEDVIEW_ETCD_PAGE_BYTES: envInteger(DEFAULT_PAGE_BYTES, 1024),
+      FEDVIEW_ETCD_MAX_RECEIVE_BYTES: envInteger(DEFAULT_MAX_RECEIVE_BYTES, 1024),
       FEDVIEW_ETCD_REQUEST_TIMEOUT_MS: envInteger(10_000, 100),
     },
     configError: ConfigError,
   });
+  if (extra.FEDVIEW_ETCD_PAGE_BYTES > extra.FEDVIEW_ETCD_MAX_RECEIVE_BYTES) {
+    throw new ConfigError(
+      `FEDVIEW_ETCD_PAGE_BYTES (${extra.FEDVIEW_ETCD_PAGE_BYTES}) must not exceed FEDVIEW_ETCD_MAX_RECEIVE_BYTES (${extra.FEDVIEW_ETCD_MAX_RECEIVE_BYTES}): lower the first or raise the second`,
+    );
+  }
   return {
     ...config,
     etcdPageSize: extra.FEDVIEW_ETCD_PAGE_SIZE,
+    etcdPageBytes: extra.FEDVIEW_ETCD_PAGE_BYTES,
+    etcdMaxReceiveBytes: extra.FEDVIEW_ETCD_MAX_RECEIVE_BYTES,
     etcdRequestTimeoutMs: extra.FEDVIEW_ETCD_REQUEST_TIMEOUT_MS,
   };
 }

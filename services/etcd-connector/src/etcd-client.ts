@@ -16,8 +16,25 @@ const runOnce = {
     Promise.resolve().then(() => fn({ signal: signal ?? new AbortController().signal })),
 } as unknown as Policy;
 
-/** Checks the material and turns it into etcd3 options. Throws `EtcdConfigError`. */
-export function etcdClientOptions(material: EtcdConnectionMaterial, requestTimeoutMs: number): IOptions {
+/** gRPC's own default for one received message; a listing page must not depend on fitting it. */
+export const GRPC_DEFAULT_MAX_RECEIVE_BYTES = 4 * 1024 * 1024;
+/** Default bound of one message received from etcd (a range page, a watch response). */
+export const DEFAULT_MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Checks the material and turns it into etcd3 options. `maxReceiveBytes` bounds one message
+ * received from etcd (gRPC's default is 4 MiB). Throws `EtcdConfigError`.
+ */
+export function etcdClientOptions(
+  material: EtcdConnectionMaterial,
+  requestTimeoutMs: number,
+  maxReceiveBytes: number = DEFAULT_MAX_RECEIVE_BYTES,
+): IOptions {
+  if (!Number.isInteger(maxReceiveBytes) || maxReceiveBytes < 1024) {
+    throw new EtcdConfigError(
+      `the etcd receive limit must be an integer of at least 1024 bytes, got ${maxReceiveBytes} (maxReceiveBytes, FEDVIEW_ETCD_MAX_RECEIVE_BYTES)`,
+    );
+  }
   const endpoints = material.endpoints.map((e) => e.trim()).filter((e) => e !== "");
   if (endpoints.length === 0) throw new EtcdConfigError("no etcd endpoints configured");
   for (const e of endpoints) {
@@ -50,6 +67,9 @@ export function etcdClientOptions(material: EtcdConnectionMaterial, requestTimeo
       "grpc.keepalive_time_ms": 10_000,
       "grpc.keepalive_timeout_ms": 5_000,
       "grpc.keepalive_permit_without_calls": 1,
+      // A page or watch response over gRPC's 4 MiB default would otherwise fail the listing for
+      // good; the listing also shrinks a page that is still refused (see etcd-source.ts).
+      "grpc.max_receive_message_length": maxReceiveBytes,
     },
   };
   if (material.caCert !== undefined || material.cert !== undefined) {
@@ -69,8 +89,12 @@ export function etcdClientOptions(material: EtcdConnectionMaterial, requestTimeo
 }
 
 /** Builds an etcd3 client; no I/O happens until the first request. */
-export function createEtcdClient(material: EtcdConnectionMaterial, requestTimeoutMs: number): Etcd3 {
-  const options = etcdClientOptions(material, requestTimeoutMs);
+export function createEtcdClient(
+  material: EtcdConnectionMaterial,
+  requestTimeoutMs: number,
+  maxReceiveBytes: number = DEFAULT_MAX_RECEIVE_BYTES,
+): Etcd3 {
+  const options = etcdClientOptions(material, requestTimeoutMs, maxReceiveBytes);
   try {
     return new Etcd3(options);
   } catch (err) {

@@ -10,12 +10,12 @@ import {
   type SourceResource,
   type SourceSnapshot,
 } from "@fedview/sync";
-import type { Etcd3, IKeyValue, IWatchResponse, Watcher } from "etcd3";
+import type { Etcd3, IKeyValue, IRangeResponse, IWatchResponse, Watcher } from "etcd3";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { convertKeyValue, federatedId, kindsFor } from "./convert.js";
 import { EtcdConfigError, EtcdSourceError } from "./errors.js";
-import { createEtcdClient, describeEtcdError } from "./etcd-client.js";
+import { createEtcdClient, DEFAULT_MAX_RECEIVE_BYTES, describeEtcdError } from "./etcd-client.js";
 import type { EtcdConnectionMaterial, EtcdSourceOptions } from "./types.js";
 
 interface KindRange {
@@ -38,7 +38,35 @@ function prefixRange(kind: ResourceKind): KindRange {
 }
 
 const COMPACTED = /required revision has been compacted/i;
+const ZERO_BYTE = Buffer.from([0]);
+
+/** Default keys per page, and the first page's keys before any size is known. */
+export const DEFAULT_PAGE_KEYS = 10_000;
+const FIRST_PAGE_KEYS = 1_000;
+/** Default bytes aimed at per page. */
+export const DEFAULT_PAGE_BYTES = 8 * 1024 * 1024;
+/** What a key-value costs in a range response beside its key and value (revisions, version, tags). */
+const KV_OVERHEAD_BYTES = 32;
+
+/**
+ * The sizes of a response the client refused as larger than its receive limit (grpc-js says
+ * `RESOURCE_EXHAUSTED: Received message larger than max (<bytes> vs <limit>)`), or undefined for
+ * any other error. etcd's own RESOURCE_EXHAUSTED ("too many requests") is not this.
+ */
+function refusedAsTooLarge(err: unknown): { bytes?: number; limitBytes: number } | undefined {
+  const message = err instanceof Error ? err.message : String(err);
+  const m = /larger than max \((\d+) vs\.? (\d+)\)/i.exec(message);
+  if (m) return { bytes: Number(m[1]), limitBytes: Number(m[2]) };
+  return undefined;
+}
 const CONNECTION_LEVEL = /permission denied|authentication|auth token|unauthenticated/i;
+
+function positiveInteger(field: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new EtcdConfigError(`the etcd source option ${field} must be a positive integer, got ${value}`);
+  }
+  return value;
+}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -65,6 +93,9 @@ class EtcdSource implements ClusterSource {
   readonly #client: Etcd3;
   readonly #ranges: KindRange[];
   readonly #pageSize: number;
+  readonly #pageBytes: number;
+  /** Bytes per key of the last page read (or refused): sizes the next page. */
+  #bytesPerKey: number | undefined;
   readonly #timeoutMs: number;
   readonly #watchStartTimeoutMs: number;
   readonly #logger: Logger | undefined;
@@ -82,13 +113,20 @@ class EtcdSource implements ClusterSource {
     this.#cluster = options.cluster;
     this.#timeoutMs = options.requestTimeoutMs ?? 10_000;
     this.#watchStartTimeoutMs = options.watchStartTimeoutMs ?? 10_000;
-    this.#pageSize = Math.max(1, options.pageSize ?? 500);
+    this.#pageSize = positiveInteger("pageSize", options.pageSize ?? DEFAULT_PAGE_KEYS);
+    const maxReceiveBytes = positiveInteger("maxReceiveBytes", options.maxReceiveBytes ?? DEFAULT_MAX_RECEIVE_BYTES);
+    this.#pageBytes = positiveInteger("pageBytes", options.pageBytes ?? Math.min(DEFAULT_PAGE_BYTES, maxReceiveBytes));
+    if (this.#pageBytes > maxReceiveBytes) {
+      throw new EtcdConfigError(
+        `the etcd page size in bytes (${this.#pageBytes}, pageBytes / FEDVIEW_ETCD_PAGE_BYTES) must not exceed the receive limit (${maxReceiveBytes}, maxReceiveBytes / FEDVIEW_ETCD_MAX_RECEIVE_BYTES)`,
+      );
+    }
     this.#logger = options.logger;
     const kinds = options.kinds ?? kindsFor(options.cluster, options.overlayRouting ?? false);
     if (kinds.length === 0) throw new EtcdConfigError("an etcd source needs at least one kind to serve");
     this.#ranges = kinds.map(prefixRange);
     this.description = `etcd ${options.material.endpoints.join(",")}`;
-    this.#client = createEtcdClient(options.material, this.#timeoutMs);
+    this.#client = createEtcdClient(options.material, this.#timeoutMs, maxReceiveBytes);
   }
 
   /** One linearizable single-key range over the first served prefix: proves reachability, auth and read access. */
@@ -130,20 +168,95 @@ class EtcdSource implements ClusterSource {
     for (const range of this.#ranges) {
       let key = range.start;
       for (;;) {
-        signal.throwIfAborted();
-        const res = await this.#client.kv.range(
-          { key, range_end: range.end, limit: this.#pageSize, ...(revision !== undefined ? { revision } : {}) },
-          { deadline: Date.now() + this.#timeoutMs },
-        );
+        const res = await this.#page(range, key, revision, signal);
         revision ??= res.header.revision;
         origin ??= res.header.cluster_id;
         for (const kv of res.kvs) this.#convert(kv, resources, malformed);
         const last = res.kvs.at(-1);
         if (!res.more || last === undefined) break;
-        key = Buffer.concat([last.key, Buffer.from([0])]);
+        key = Buffer.concat([last.key, ZERO_BYTE]);
       }
     }
     return { revision: revision ?? "0", ...(origin ? { origin } : {}), resources, malformed };
+  }
+
+  /** How many keys the next page asks for: about `pageBytes` at the bytes per key seen so far. */
+  #pageLimit(): number {
+    if (this.#bytesPerKey === undefined) return Math.min(this.#pageSize, FIRST_PAGE_KEYS);
+    return Math.max(1, Math.min(this.#pageSize, Math.floor(this.#pageBytes / this.#bytesPerKey)));
+  }
+
+  /**
+   * One range page from `key`, at `revision` once the listing has one. A page the client refuses as
+   * larger than its receive limit is asked for again with fewer keys, at the same key and revision,
+   * down to a single key; a single value over the limit fails the listing with a clear error.
+   */
+  async #page(
+    range: KindRange,
+    key: Buffer,
+    revision: string | undefined,
+    signal: AbortSignal,
+  ): Promise<IRangeResponse> {
+    let limit = this.#pageLimit();
+    for (;;) {
+      signal.throwIfAborted();
+      const at = revision !== undefined ? { revision } : {};
+      try {
+        const res = await this.#client.kv.range(
+          { key, range_end: range.end, limit, ...at },
+          { deadline: Date.now() + this.#timeoutMs },
+        );
+        if (res.kvs.length > 0) {
+          let bytes = 0;
+          for (const kv of res.kvs) bytes += kv.key.length + kv.value.length + KV_OVERHEAD_BYTES;
+          this.#bytesPerKey = bytes / res.kvs.length;
+        }
+        return res;
+      } catch (err) {
+        const refused = refusedAsTooLarge(err);
+        if (refused === undefined) throw err;
+        // How many keys that refused page really held: fewer than the limit near a range's end.
+        const count = await this.#client.kv.range(
+          { key, range_end: range.end, count_only: true, ...at },
+          { deadline: Date.now() + this.#timeoutMs },
+        );
+        const held = Math.max(1, Math.min(limit, Number(count.count)));
+        if (held === 1) throw await this.#oversized(range, key, at, refused);
+        if (refused.bytes !== undefined) this.#bytesPerKey = refused.bytes / held;
+        const next =
+          refused.bytes !== undefined
+            ? Math.floor(((held * refused.limitBytes) / refused.bytes) * 0.9)
+            : Math.floor(held / 2);
+        this.#logger?.info(
+          { kind: range.kind, keys: held, bytes: refused.bytes, limitBytes: refused.limitBytes, nextKeys: next },
+          "etcd range page exceeded the receive limit; reading it again in smaller pages",
+        );
+        limit = Math.max(1, Math.min(held - 1, next));
+      }
+    }
+  }
+
+  /** The error for a single value larger than the receive limit, naming its key. */
+  async #oversized(
+    range: KindRange,
+    key: Buffer,
+    at: { revision?: string },
+    refused: { bytes?: number; limitBytes: number },
+  ): Promise<EtcdSourceError> {
+    let name = key.toString();
+    try {
+      const res = await this.#client.kv.range(
+        { key, range_end: range.end, limit: 1, keys_only: true, ...at },
+        { deadline: Date.now() + this.#timeoutMs },
+      );
+      name = res.kvs[0]?.key.toString() ?? name;
+    } catch {
+      // The key is only for the message; the range's start names the place well enough.
+    }
+    const size = refused.bytes !== undefined ? `${refused.bytes} bytes, ` : "";
+    return new EtcdSourceError(
+      `${this.description}: the value of ${name} (${size}with its framing) is larger than the etcd client's receive limit of ${refused.limitBytes} bytes; raise FEDVIEW_ETCD_MAX_RECEIVE_BYTES (maxReceiveBytes) above it`,
+    );
   }
 
   #convert(kv: IKeyValue, resources: SourceResource[], malformed: MalformedEntry[]): void {

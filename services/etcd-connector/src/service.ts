@@ -49,6 +49,8 @@ export function createEtcdConnectorService(
     displayName: "etcd connector",
     createSource: createEtcdSourceFactory({
       pageSize: config.etcdPageSize,
+      pageBytes: config.etcdPageBytes,
+      maxReceiveBytes: config.etcdMaxReceiveBytes,
       requestTimeoutMs: config.etcdRequestTimeoutMs,
       logger,
     }),

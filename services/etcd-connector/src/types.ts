@@ -31,8 +31,21 @@ export interface EtcdSourceOptions {
   overlayRouting?: boolean;
   /** Kinds to serve instead of the defaults (tests, the CLI). */
   kinds?: readonly ResourceKind[];
-  /** Keys per range request when listing. Default 500. */
+  /**
+   * At most this many keys per range request when listing. Default 10 000: etcd 3.4 walks every
+   * remaining key of the range in its index for each page, so small pages cost quadratic time.
+   */
   pageSize?: number;
+  /**
+   * Aim for range responses of about this many bytes when listing: the next page's key count is
+   * taken from the bytes per key seen so far. Default 8 MiB. Must not exceed `maxReceiveBytes`.
+   */
+  pageBytes?: number;
+  /**
+   * Largest message the client accepts from etcd (gRPC's default is 4 MiB). Default 64 MiB. A page
+   * still refused as too large is shrunk and read again at the same revision.
+   */
+  maxReceiveBytes?: number;
   /** Deadline of each etcd request (range, check), ms. Default 10 000. */
   requestTimeoutMs?: number;
   /** How long a new watch may take to be acknowledged by etcd, ms. Default 10 000. */

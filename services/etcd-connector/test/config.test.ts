@@ -16,7 +16,9 @@ describe("readEtcdConnectorConfig", () => {
       ensureTopology: true,
       leaseTtlMs: 6000,
       relistConcurrency: 4,
-      etcdPageSize: 500,
+      etcdPageSize: 10_000,
+      etcdPageBytes: 8 * 1024 * 1024,
+      etcdMaxReceiveBytes: 64 * 1024 * 1024,
       backoff: { initialMs: 500, maxMs: 30_000 },
       logLevel: "info",
     });
@@ -38,6 +40,9 @@ describe("readEtcdConnectorConfig", () => {
       FEDVIEW_RELIST_CONCURRENCY: "2",
       FEDVIEW_ENSURE_STREAM: "false",
       FEDVIEW_LOG_LEVEL: "debug",
+      FEDVIEW_ETCD_PAGE_SIZE: "2000",
+      FEDVIEW_ETCD_PAGE_BYTES: "1048576",
+      FEDVIEW_ETCD_MAX_RECEIVE_BYTES: "16777216",
     });
     expect(config).toMatchObject({
       bus: { servers: ["nats://a:4222", "nats://b:4222"], user: "connector", password: "pw" },
@@ -48,6 +53,9 @@ describe("readEtcdConnectorConfig", () => {
       relistConcurrency: 2,
       ensureTopology: false,
       logLevel: "debug",
+      etcdPageSize: 2000,
+      etcdPageBytes: 1_048_576,
+      etcdMaxReceiveBytes: 16_777_216,
     });
   });
 
@@ -67,6 +75,18 @@ describe("readEtcdConnectorConfig", () => {
     [
       { FEDVIEW_CONNECTOR_XKEY_SEED: seed, FEDVIEW_BACKOFF_INITIAL_MS: "5000", FEDVIEW_BACKOFF_MAX_MS: "100" },
       /must not be below/,
+    ],
+    [
+      {
+        FEDVIEW_CONNECTOR_XKEY_SEED: seed,
+        FEDVIEW_ETCD_PAGE_BYTES: "8000000",
+        FEDVIEW_ETCD_MAX_RECEIVE_BYTES: "4000000",
+      },
+      /FEDVIEW_ETCD_PAGE_BYTES \(8000000\) must not exceed FEDVIEW_ETCD_MAX_RECEIVE_BYTES \(4000000\)/,
+    ],
+    [
+      { FEDVIEW_CONNECTOR_XKEY_SEED: seed, FEDVIEW_ETCD_MAX_RECEIVE_BYTES: "100" },
+      /FEDVIEW_ETCD_MAX_RECEIVE_BYTES: expected an integer ≥ 1024/,
     ],
   ])("rejects %j", (env, message) => {
     expect(() => readEtcdConnectorConfig(env)).toThrow(ConfigError);
