@@ -64,6 +64,11 @@ interface Serving {
   ended: AbortController;
 }
 
+function asPublishError(err: unknown): PublishError {
+  if (err instanceof PublishError) return err;
+  return new PublishError(`publishing to the bus failed: ${errorText(err)}`, { cause: err });
+}
+
 async function disposeQuietly(source: ClusterSource, logger: Logger): Promise<void> {
   try {
     await source[Symbol.asyncDispose]();
@@ -130,6 +135,14 @@ export class ClusterSync implements AsyncDisposable {
   #statusPublishFailing = false;
   /** A status of this cluster may be on the bus (seeded or published), so removal must retract it. */
   #statusOnBus = false;
+  /** Watched changes were sent since the background ack check last started waiting. */
+  #acksPending = false;
+  /** The background ack check: waits until everything sent is stored; never rejects. */
+  #acking: Promise<void> | undefined;
+  /** A store that failed, found by the background ack check and not yet acted upon (by a resync). */
+  #ackFailure: PublishError | undefined;
+  /** Wakes the serving watch when the background ack check finds a failure. */
+  #onAckFailure: ((err: PublishError) => void) | undefined;
   readonly #malformedLogged = new Set<string>();
   readonly #stats: ClusterSyncStats = { synced: false, entries: 0, failures: 0, relists: 0, malformed: 0, events: 0 };
 
@@ -368,7 +381,7 @@ export class ClusterSync implements AsyncDisposable {
     this.#stats.failures++;
     this.#stats.lastFailure = { at, error: text };
     this.#metrics?.countFailure(this.cluster, at);
-    if (err instanceof PublishError) this.#needsSeed = true;
+    if (err instanceof PublishError || this.#ackFailure) this.#needsSeed = true;
     const desired = this.#desired;
     if (!desired.valid) {
       this.#logger.warn({ err: text }, "retracting an invalid cluster failed");
@@ -445,6 +458,10 @@ export class ClusterSync implements AsyncDisposable {
   // ---- bus -----------------------------------------------------------------------------------
 
   async #seed(signal: AbortSignal): Promise<void> {
+    // Publishes still in flight would land after the read and be missing from it: let them settle.
+    // Their failures are what this re-read is for, so they are dropped here.
+    await this.#settle().catch(() => {});
+    this.#ackFailure = undefined;
     let state: Awaited<ReturnType<ClusterPublisher["readState"]>>;
     try {
       state = await this.#publisher.readState(this.cluster, signal);
@@ -470,11 +487,51 @@ export class ClusterSync implements AsyncDisposable {
   async #send<T>(items: Iterable<T>, publish: (item: T) => Promise<void>): Promise<void> {
     try {
       for (const item of items) await publish(item);
+    } catch (err) {
+      throw asPublishError(err);
+    }
+    await this.#settle();
+  }
+
+  /**
+   * Waits until everything sent so far is stored, and throws a failure not yet acted upon, whether
+   * this wait or the background ack check found it: the check takes failures out of the publisher,
+   * so both are consulted before anything is reported in sync.
+   */
+  async #settle(): Promise<void> {
+    while (this.#acking) await this.#acking;
+    try {
       await this.#publisher.flush(this.cluster);
     } catch (err) {
-      if (err instanceof PublishError) throw err;
-      throw new PublishError(`publishing to the bus failed: ${errorText(err)}`, { cause: err });
+      throw asPublishError(err);
     }
+    if (this.#ackFailure) throw this.#ackFailure;
+  }
+
+  /**
+   * Watched changes do not wait for their acks: the publisher's window bounds what is in flight,
+   * and this check waits in the background until everything sent is stored. A store that failed
+   * ends the watch with a `PublishError`, so the cluster's state is re-read from the bus and the
+   * cluster relisted, as when a publish itself throws.
+   */
+  #checkAcks(): void {
+    this.#acksPending = true;
+    if (this.#acking) return;
+    this.#acking = (async () => {
+      try {
+        while (this.#acksPending) {
+          this.#acksPending = false;
+          await this.#publisher.flush(this.cluster);
+        }
+      } catch (err) {
+        const failure = asPublishError(err);
+        this.#ackFailure ??= failure;
+        this.#onAckFailure?.(failure);
+      } finally {
+        // Cleared in the same turn as the last `#acksPending` check, so a send after it starts a new check.
+        this.#acking = undefined;
+      }
+    })();
   }
 
   async #publishDiff(diff: SnapshotDiff, generation: number): Promise<void> {
@@ -592,7 +649,12 @@ export class ClusterSync implements AsyncDisposable {
       }
     })();
     const liveness = this.#liveness(source, local.signal);
-    const first = await Promise.race([watching, liveness]);
+    const ackFailed = new Promise<unknown>((resolve) => {
+      if (this.#ackFailure) resolve(this.#ackFailure);
+      else this.#onAckFailure = resolve;
+    });
+    const first = await Promise.race([watching, liveness, ackFailed]);
+    this.#onAckFailure = undefined;
     local.abort();
     await Promise.allSettled([watching, liveness]);
     local.dispose();
@@ -631,9 +693,9 @@ export class ClusterSync implements AsyncDisposable {
       const plan = this.#view.planDelete(resource.kind, resource.id, resource.revision);
       if (plan.action === "delete") await publishDelete(plan.kind, plan.id, plan.revision);
     };
-    // The view is updated as each publish is sent, so later changes of the same batch plan against
-    // it; if the bus then fails to store one, the view is re-read from the bus before going on.
-    await this.#send(batch, async (change) => {
+    // The view is updated as each publish is sent, so later changes plan against it; if the bus
+    // then fails to store one, the view is re-read from the bus before going on (see #checkAcks).
+    const apply = async (change: SourceChange) => {
       switch (change.type) {
         case "upsert": {
           const plan = this.#view.planUpsert(change.resource);
@@ -660,7 +722,14 @@ export class ClusterSync implements AsyncDisposable {
         case "progress":
           return;
       }
-    });
+    };
+    try {
+      for (const change of batch) await apply(change);
+    } catch (err) {
+      throw asPublishError(err);
+    } finally {
+      if (upserts.length + deletes.length > 0) this.#checkAcks();
+    }
     if (upserts.length + deletes.length === 0) return;
     this.#countPublished(upserts, deletes);
     this.#countsChanged();

@@ -27,7 +27,7 @@ export {
   ResyncRequiredError,
   SourceTimeoutError,
 } from "./errors.js";
-export type { MemoryPublisher, PublishedEvent } from "./memory-publisher.js";
+export type { MemoryPublisher, MemoryPublisherOptions, PublishedEvent } from "./memory-publisher.js";
 export { createMemoryPublisher } from "./memory-publisher.js";
 export type { ConnectorMetrics, ConnectorMetricsOptions } from "./metrics.js";
 export { createConnectorMetrics } from "./metrics.js";

@@ -98,8 +98,8 @@ export type SourceChange =
  *    rejection. `ClusterSync` bounds how many listings run at once across clusters.
  * 4. **`watch(after, signal)`** returns an async iterable of batches of changes made strictly after
  *    revision `after` (the snapshot's `revision`). A batch is whatever arrived together (one etcd
- *    watch response, one Kubernetes event); `ClusterSync` publishes a batch and waits for the bus to
- *    acknowledge it before it pulls the next one. The iterable must end by **throwing** whenever it
+ *    watch response, one Kubernetes event); `ClusterSync` sends a batch's publishes and pulls the next
+ *    one while the bus acknowledges them (the publisher's window bounds what is unacknowledged). The iterable must end by **throwing** whenever it
  *    can no longer guarantee that every change after `after` was delivered: compaction (`410 Gone`),
  *    watch cancellation, stream error, disconnection, leader loss. Throw a `ResyncRequiredError`
  *    when a relist on the same source should fix it (compaction, a dropped stream) and any other
