@@ -334,9 +334,10 @@ class EtcdSource implements ClusterSource {
       const startBy = Date.now() + this.#watchStartTimeoutMs;
       for (;;) {
         if (signal.aborted) return;
-        const batch = queue.shift();
-        if (batch !== undefined) {
-          yield batch;
+        if (queue.length > 0) {
+          // Everything that arrived while the consumer was busy goes as one batch: the engine
+          // publishes a batch as a unit, so one event per batch would cost a round trip each.
+          yield queue.length === 1 ? queue.pop()! : queue.splice(0).flat();
           continue;
         }
         if (failure !== undefined) throw failure;

@@ -1,4 +1,4 @@
-import { LOCAL_CLUSTER, resourceId, resourceRef, toFederated } from "@fedview/model";
+import { encodeEtcdResource, LOCAL_CLUSTER, resourceId, resourceRef, toFederated } from "@fedview/model";
 import type { ClusterSource, SourceChange, SourceSnapshot } from "@fedview/sync";
 import { ResyncRequiredError } from "@fedview/sync";
 import { createCertificateAuthority, type EtcdServer, startEtcd, uniqueName, waitFor } from "@fedview/testkit";
@@ -231,6 +231,49 @@ describe("etcd source on a plain etcd", () => {
     await waitFor(() => w.state.ended, { message: "the watch to end" });
     expect(w.state.error).toBeInstanceOf(ResyncRequiredError);
     expect((w.state.error as ResyncRequiredError).reason).toBe("compacted");
+  });
+
+  it("yields the events of one etcd watch response, and all that queued while the consumer was busy, as one batch", async () => {
+    const ns = uniqueName("ns");
+    await using source = createEtcdSource({ cluster: uniqueName("c"), material: await materialOf(etcd) });
+    const snapshot = await source.list(AbortSignal.timeout(10_000));
+    const abort = new AbortController();
+    const batches = source.watch(snapshot.revision, abort.signal)[Symbol.asyncIterator]();
+    const mine = (batch: SourceChange[]) =>
+      batch.filter((c) => c.type === "upsert" && c.resource.id.startsWith(`${ns}/`)).length;
+    /** Pulls batches until one holds some of this test's changes. */
+    const nextOfMine = async () => {
+      for (;;) {
+        const next = await batches.next();
+        if (next.done) throw new Error("the watch ended");
+        if (mine(next.value) > 0) return next.value;
+      }
+    };
+    // An observer on its own stream says when etcd has sent the events out.
+    const seen = new Set<string>();
+    const observer = await writer.client
+      .watch()
+      .prefix(`/calico/resources/v3/projectcalico.org/workloadendpoints/${ns}/`)
+      .create();
+    observer.on("put", (kv) => seen.add(kv.key.toString()));
+    try {
+      // One transaction: one revision, one watch response holding three events.
+      const [a, b, c] = ["pod-a", "pod-b", "pod-c"].map((pod) => encodeEtcdResource(wep(ns, pod)));
+      await writer.client
+        .if(a!.key, "Version", "==", 0)
+        .then(...[a!, b!, c!].map((r) => writer.client.put(r.key).value(r.value)))
+        .commit();
+      expect(mine(await nextOfMine())).toBe(3);
+      // Five separate writes (five responses) while nobody pulls: one batch when the consumer comes back.
+      for (let i = 0; i < 5; i++) await writer.put(wep(ns, `busy-${i}`));
+      await waitFor(() => seen.size === 8, { message: "etcd to send the five writes" });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(mine(await nextOfMine())).toBe(5);
+    } finally {
+      await observer.cancel();
+      abort.abort();
+      await batches.return?.();
+    }
   });
 
   it("maps every kind's key to the same merged-view id as the model's conversion", () => {
