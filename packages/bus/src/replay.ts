@@ -24,7 +24,13 @@ export interface ReplayOptions {
 /** A replayed message, or the marker that the replay reached the stream's end as of its start. */
 export type ReplayItem = { type: "msg"; msg: JsMsg } | { type: "synced" };
 
-const IDLE = Symbol("idle");
+/**
+ * The messages that arrived since the caller last looked, in stream order, or the "synced" marker.
+ * A batch never straddles the marker: the messages before it and those after it come in separate batches.
+ */
+export type ReplayBatch = { type: "msgs"; msgs: JsMsg[] } | { type: "synced" };
+
+const SYNCED: ReplayBatch & ReplayItem = Object.freeze({ type: "synced" });
 
 /**
  * How long each pull waits. The server sends an idle heartbeat every half of it while nothing is
@@ -41,48 +47,68 @@ const PULL_EXPIRES_MS = 5000;
  * replay then ends with an error and its caller opens a new one, which replays what it missed.
  */
 const STALL_MS = PULL_EXPIRES_MS + 1000;
-const STALLED = Symbol("stalled");
 
 /** Consumer notifications that prove the server answers for the consumer. */
 const ALIVE = new Set(["heartbeat", "debug", "discard", "ordered_consumer_recreated", "reset"]);
 
-/** A running replay; iterate it once. Closing deletes the server-side consumer. */
+/**
+ * A running replay; iterate it once, by batch ({@link Replay.batches}) or by message. Closing deletes the
+ * server-side consumer.
+ *
+ * The consumer delivers into a callback that only appends to a buffer; the reader takes the whole buffer
+ * at once. A million-message replay thus costs one promise per socket read rather than three per message
+ * (the client's iterator, this one and the caller's), and messages are handled while still young.
+ */
 export class Replay implements AsyncIterable<ReplayItem>, AsyncDisposable {
   readonly #consumer: Consumer;
-  readonly #messages: ConsumerMessages;
+  #messages: ConsumerMessages | undefined;
   readonly #target: number;
   #synced: boolean;
   #closed = false;
-  #idle: () => void = () => {};
-  readonly #idleSeen: Promise<typeof IDLE>;
+  #idleSeen = false;
+  /** Messages delivered and not yet taken by the reader. */
+  #buffer: JsMsg[] = [];
+  /** Set once the client's consumer stopped: undefined for a plain stop, else why. */
+  #ended: { error: Error | undefined } | undefined;
+  /** Wakes the reader waiting for a message, a heartbeat, a stall or the end. */
+  #wake: (() => void) | undefined;
 
   readonly #connectionStatus: AsyncIterable<{ type: string }> & { stop?: () => void };
   #stall: ReturnType<typeof setTimeout> | undefined;
   #stalled: UnavailableError | undefined;
-  #onStalled: () => void = () => {};
-  readonly #stalledSeen: Promise<typeof STALLED>;
 
   /** Use {@link openReplay}. */
-  constructor(
-    nc: NatsConnection,
-    consumer: Consumer,
-    messages: ConsumerMessages,
-    target: number,
-    emptyAtStart: boolean,
-  ) {
+  constructor(nc: NatsConnection, consumer: Consumer, target: number, emptyAtStart: boolean) {
     this.#connectionStatus = nc.status();
     this.#consumer = consumer;
-    this.#messages = messages;
     this.#target = target;
     this.#synced = emptyAtStart;
-    this.#idleSeen = new Promise((resolve) => {
-      this.#idle = () => resolve(IDLE);
-    });
-    this.#stalledSeen = new Promise((resolve) => {
-      this.#onStalled = () => resolve(STALLED);
-    });
-    void this.#watchStatus();
     void this.#watchConnection();
+  }
+
+  /** Starts delivery (called once by {@link openReplay}). */
+  async start(options: { max_messages: number; expires: number }): Promise<void> {
+    const messages = await this.#consumer.consume({
+      ...options,
+      callback: (msg) => {
+        this.#buffer.push(msg);
+        if (this.#stall !== undefined) this.#alive();
+        this.#signal();
+      },
+    });
+    this.#messages = messages;
+    void this.#watchStatus(messages);
+    void messages.closed().then((result) => {
+      this.#ended = { error: result instanceof Error ? result : undefined };
+      this.#signal();
+    });
+  }
+
+  #signal(): void {
+    const wake = this.#wake;
+    if (wake === undefined) return;
+    this.#wake = undefined;
+    wake();
   }
 
   /** Starts the stall deadline (see {@link STALL_MS}) unless it runs already. */
@@ -93,8 +119,8 @@ export class Replay implements AsyncIterable<ReplayItem>, AsyncDisposable {
       this.#stalled = new UnavailableError(
         `the JetStream consumer gave no sign of life for ${STALL_MS} ms after ${why}: its node or the stream leader is likely gone`,
       );
-      this.#onStalled();
-      this.#messages.stop(this.#stalled);
+      this.#signal();
+      this.#messages?.stop(this.#stalled);
     }, STALL_MS);
     this.#stall.unref?.();
   }
@@ -122,15 +148,19 @@ export class Replay implements AsyncIterable<ReplayItem>, AsyncDisposable {
 
   /** Resolves when the underlying consumer stops; to an error if it stopped because of one. */
   closed(): Promise<Error | undefined> {
+    if (this.#messages === undefined) return Promise.resolve(undefined);
     return this.#messages.closed().then((result) => (result instanceof Error ? result : undefined));
   }
 
-  async #watchStatus(): Promise<void> {
+  async #watchStatus(messages: ConsumerMessages): Promise<void> {
     try {
-      for await (const status of this.#messages.status()) {
+      for await (const status of messages.status()) {
         // An idle heartbeat means the server has nothing left to send us: we are caught up even if the
         // message we aimed for was removed (purged) before we could read it.
-        if (status.type === "heartbeat") this.#idle();
+        if (status.type === "heartbeat" && !this.#idleSeen) {
+          this.#idleSeen = true;
+          this.#signal();
+        }
         if (status.type === "heartbeats_missed") this.#suspect("missed heartbeats");
         else if (ALIVE.has(status.type)) this.#alive();
       }
@@ -139,34 +169,67 @@ export class Replay implements AsyncIterable<ReplayItem>, AsyncDisposable {
     }
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<ReplayItem> {
-    if (this.#synced) yield { type: "synced" };
-    const it = this.#messages[Symbol.asyncIterator]();
+  /**
+   * The replay by batch: whatever arrived since the previous batch, in stream order, with `synced` once
+   * between the last message of the snapshot and the first live one. Ends when the replay is closed;
+   * throws if the consumer failed (stalled, or stopped by the client with an error).
+   */
+  async *batches(): AsyncGenerator<ReplayBatch, void, undefined> {
     try {
-      let next = pull(it);
+      if (this.#synced) yield SYNCED;
       for (;;) {
-        const result = this.#synced
-          ? await Promise.race([next, this.#stalledSeen])
-          : await Promise.race([next, this.#idleSeen, this.#stalledSeen]);
-        if (result === STALLED) throw this.#stalled;
-        if (result === IDLE) {
-          if (this.#closed) return;
+        if (this.#buffer.length > 0) {
+          const msgs = this.#buffer;
+          this.#buffer = [];
+          if (this.#synced) {
+            yield { type: "msgs", msgs };
+            continue;
+          }
+          const last = this.#snapshotEnd(msgs);
+          if (last < 0) {
+            yield { type: "msgs", msgs };
+            continue;
+          }
+          yield { type: "msgs", msgs: last === msgs.length - 1 ? msgs : msgs.slice(0, last + 1) };
           this.#synced = true;
-          yield { type: "synced" };
+          yield SYNCED;
+          if (last < msgs.length - 1) yield { type: "msgs", msgs: msgs.slice(last + 1) };
           continue;
         }
-        if (result.done) return;
-        this.#alive();
-        const msg = result.value;
-        next = pull(it);
-        yield { type: "msg", msg };
-        if (!this.#synced && (msg.seq >= this.#target || msg.info.pending === 0)) {
-          this.#synced = true;
-          yield { type: "synced" };
+        if (this.#stalled !== undefined) throw this.#stalled;
+        if (this.#closed) return;
+        if (this.#ended !== undefined) {
+          if (this.#ended.error !== undefined) throw this.#ended.error;
+          return;
         }
+        if (this.#idleSeen && !this.#synced) {
+          this.#synced = true;
+          yield SYNCED;
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
       }
     } finally {
       await this.close();
+    }
+  }
+
+  /** Index of the message that completes the snapshot in `msgs`, or -1. */
+  #snapshotEnd(msgs: JsMsg[]): number {
+    for (let i = 0; i < msgs.length; i++) {
+      const msg = msgs[i]!;
+      if (msg.seq >= this.#target || msg.info.pending === 0) return i;
+    }
+    return -1;
+  }
+
+  /** The replay message by message (see {@link Replay.batches}). */
+  async *[Symbol.asyncIterator](): AsyncIterator<ReplayItem> {
+    for await (const batch of this.batches()) {
+      if (batch.type === "synced") yield SYNCED;
+      else for (const msg of batch.msgs) yield { type: "msg", msg };
     }
   }
 
@@ -176,10 +239,11 @@ export class Replay implements AsyncIterable<ReplayItem>, AsyncDisposable {
     this.#closed = true;
     this.#alive();
     this.#connectionStatus.stop?.();
-    this.#idle();
+    this.#buffer = [];
+    this.#signal();
     // stop() rather than close(): close() waits for the iterator to drain, which never happens if
     // nobody iterates (e.g. a reader closed right after an empty snapshot).
-    this.#messages.stop();
+    this.#messages?.stop();
     // The client leaves ordered consumers to the server's inactivity timeout; delete ours now. A stalled
     // consumer cannot answer: do not wait out the request timeout for it.
     const deleted = this.#consumer.delete().catch(() => {
@@ -191,14 +255,6 @@ export class Replay implements AsyncIterable<ReplayItem>, AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-// Reads ahead one message; the no-op catch keeps a read-ahead that nobody awaits (the caller stopped
-// iterating) from becoming an unhandled rejection. Awaiting the returned promise still sees the error.
-function pull(it: AsyncIterator<JsMsg>): Promise<IteratorResult<JsMsg>> {
-  const next = it.next();
-  next.catch(() => {});
-  return next;
 }
 
 /** Starts a replay: notes where the stream ends now, then creates an ordered consumer from the start. */
@@ -226,6 +282,7 @@ export async function openReplay(
   });
   // Nothing pending when the consumer was created: the snapshot is empty, everything after is live.
   const info = await consumer.info(true);
-  const messages = await consumer.consume({ max_messages: options.batch ?? 1000, expires: PULL_EXPIRES_MS });
-  return new Replay(nc, consumer, messages, target, info.num_pending === 0);
+  const replay = new Replay(nc, consumer, target, info.num_pending === 0);
+  await replay.start({ max_messages: options.batch ?? 1000, expires: PULL_EXPIRES_MS });
+  return replay;
 }

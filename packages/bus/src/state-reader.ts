@@ -13,9 +13,9 @@ import { openReplay, type Replay } from "./replay.js";
 import {
   DEFAULT_STATE_STREAM,
   parseResourceSubject,
-  parseStatusSubject,
   RESOURCE_SUBJECTS,
   resourceFilterSubject,
+  STATUS_SUBJECTS,
   statusFilterSubject,
 } from "./subjects.js";
 import type { ClusterStatusMessage, MessageKind, ResourceEvent } from "./types.js";
@@ -62,16 +62,23 @@ function filterSubject(filter: StateFilter | undefined): string | undefined {
   });
 }
 
+const RESOURCE_PREFIX = RESOURCE_SUBJECTS.slice(0, -1);
+const STATUS_PREFIX = STATUS_SUBJECTS.slice(0, -1);
+
 function kindOf(subject: string): MessageKind {
-  return subject.startsWith(RESOURCE_SUBJECTS.slice(0, -1)) ? "resource" : "status";
+  return subject.startsWith(RESOURCE_PREFIX) ? "resource" : "status";
 }
 
+const SNAPSHOT_COMPLETE: StateItem = Object.freeze({ type: "snapshot-complete" });
+
+// The decoders check the whole subject against the envelope; a prefix tells which decoder applies.
 function decodeStateMessage(msg: JsMsg): StateItem {
-  if (parseResourceSubject(msg.subject) !== undefined) {
-    return { type: "resource", event: decodeResourceEvent(msg.data, msg.subject), seq: msg.seq, time: msg.time };
+  const subject = msg.subject;
+  if (subject.startsWith(RESOURCE_PREFIX)) {
+    return { type: "resource", event: decodeResourceEvent(msg.data, subject), seq: msg.seq, time: msg.time };
   }
-  if (parseStatusSubject(msg.subject) !== undefined) {
-    return { type: "status", status: decodeClusterStatus(msg.data, msg.subject), seq: msg.seq, time: msg.time };
+  if (subject.startsWith(STATUS_PREFIX)) {
+    return { type: "status", status: decodeClusterStatus(msg.data, subject), seq: msg.seq, time: msg.time };
   }
   throw new DecodeError(`"${msg.subject}" is not a fedview state subject`, {
     kind: kindOf(msg.subject),
@@ -117,21 +124,32 @@ export class StateReader implements AsyncIterable<StateItem>, AsyncDisposable {
     return this.#replay.synced;
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<StateItem> {
-    for await (const item of this.#replay) {
-      if (item.type === "synced") {
-        yield { type: "snapshot-complete" };
+  /**
+   * The reader by batch: the items decoded from whatever arrived since the previous batch, in stream
+   * order; `snapshot-complete` comes alone, once. Iterate either this or the reader itself, once. A
+   * replay of a million messages then costs a promise per batch, not several per message.
+   */
+  async *batches(): AsyncGenerator<StateItem[], void, undefined> {
+    for await (const batch of this.#replay.batches()) {
+      if (batch.type === "synced") {
+        yield [SNAPSHOT_COMPLETE];
         continue;
       }
-      let decoded: StateItem;
-      try {
-        decoded = decodeStateMessage(item.msg);
-      } catch (err) {
-        reportDecodeError(err, item.msg, this.#options);
-        continue;
+      const items: StateItem[] = [];
+      for (const msg of batch.msgs) {
+        try {
+          items.push(decodeStateMessage(msg));
+        } catch (err) {
+          reportDecodeError(err, msg, this.#options);
+        }
       }
-      yield decoded;
+      if (items.length > 0) yield items;
     }
+  }
+
+  /** The reader item by item (see {@link StateReader.batches}). */
+  async *[Symbol.asyncIterator](): AsyncIterator<StateItem> {
+    for await (const items of this.batches()) yield* items;
   }
 
   /** Resolves when the reader stops; to an error if the consumer failed rather than being closed. */

@@ -153,6 +153,48 @@ describe("state stream round trips", () => {
     }
   });
 
+  it("hands the replay over in batches: the snapshot in order, snapshot-complete alone, then live messages", async () => {
+    await using bus = await stateBus();
+    const js = jetstream(bus.nc);
+    const publisher = new ResourcePublisher(js, { maxInFlight: 256 });
+    for (let i = 0; i < 2000; i++) await publisher.publish(wepUpsert("c1", `ns/old-${i}`, String(i + 1)));
+    await publisher.flush();
+
+    await using reader = await openStateReader(bus.nc, { batch: 500 });
+    const batches: StateItem[][] = [];
+    const it = reader.batches();
+    for (;;) {
+      const next = await it.next();
+      if (next.done) throw new Error("reader ended early");
+      batches.push(next.value);
+      if (next.value.some((i) => i.type === "snapshot-complete")) break;
+    }
+    const signal = batches.at(-1)!;
+    expect(signal).toEqual([{ type: "snapshot-complete" }]);
+    const snapshot = batches.slice(0, -1).flat();
+    expect(snapshot.map((i) => (i.type === "resource" ? i.event.id : i.type))).toEqual(
+      Array.from({ length: 2000 }, (_, i) => `ns/old-${i}`),
+    );
+    // Messages arrive by the socket read, not one by one.
+    expect(batches.length - 1).toBeLessThan(2000);
+    expect(reader.snapshotComplete).toBe(true);
+
+    for (let i = 0; i < 3; i++) await publisher.publish(wepUpsert("c1", `ns/new-${i}`, String(3000 + i)));
+    await publisher.flush();
+    const live: StateItem[] = [];
+    while (live.length < 3) {
+      const next = await it.next();
+      if (next.done) throw new Error("reader ended early");
+      live.push(...next.value);
+    }
+    expect(live.map((i) => (i.type === "resource" ? i.event.id : i.type))).toEqual([
+      "ns/new-0",
+      "ns/new-1",
+      "ns/new-2",
+    ]);
+    await publisher.close();
+  });
+
   it("signals snapshot-complete first on an empty stream, then delivers live events", async () => {
     await using bus = await stateBus();
     await using reader = await openStateReader(bus.nc, { filter: { type: "resource", cluster: "c1" } });

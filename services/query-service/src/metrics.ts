@@ -17,7 +17,8 @@ export interface QueryMetrics {
   readonly registry: Registry;
   /** Records one answered request. */
   observeQuery(verb: QueryVerb, outcome: QueryOutcome, seconds: number): void;
-  recordApplied(type: "resource" | "status"): void;
+  /** Counts `count` (default 1) applied messages of `type`. */
+  recordApplied(type: "resource" | "status", count?: number): void;
   recordDropped(reason: DropReason): void;
   setReady(ready: boolean): void;
   recordReaderFailure(): void;
@@ -107,7 +108,7 @@ export function createQueryMetrics(view: FederatedView, bus: BusMetrics): QueryM
       queries.inc({ verb, outcome });
       latency.observe({ verb }, seconds);
     },
-    recordApplied: (type) => applied.inc({ type }),
+    recordApplied: (type, count = 1) => applied.inc({ type }, count),
     recordDropped: (reason) => dropped.inc({ reason }),
     setReady: (value) => ready.set(value ? 1 : 0),
     recordReaderFailure: () => readerFailures.inc(),

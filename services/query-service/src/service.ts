@@ -235,27 +235,32 @@ export function createQueryService(config: QueryServiceConfig, deps: QueryServic
           metrics: busMetrics,
           onDecodeError: (err) => log.warn({ err: err.message, subject: err.subject }, "undecodable state message"),
         });
-        for await (const item of reader) {
+        // By batch: whatever arrived since the last turn is applied in one synchronous pass, so the
+        // messages die young and a replay costs one promise per batch, not several per message.
+        for await (const items of reader.batches()) {
           attempt = 0;
-          if (!ready && item.type !== "snapshot-complete") snapshotMessages++;
-          switch (item.type) {
-            case "resource":
-              if (view.applyResourceEvent(item.event)) {
-                applied++;
-                metrics.recordApplied("resource");
-              }
-              break;
-            case "status":
-              if (view.applyClusterStatus(item.status)) {
-                applied++;
-                metrics.recordApplied("status");
-                notifyProblems();
-              }
-              break;
-            case "snapshot-complete":
-              if (!ready && service === undefined) void serve();
-              break;
+          let resources = 0;
+          let statuses = 0;
+          for (const item of items) {
+            if (!ready && item.type !== "snapshot-complete") snapshotMessages++;
+            switch (item.type) {
+              case "resource":
+                if (view.applyResourceEvent(item.event)) resources++;
+                break;
+              case "status":
+                if (view.applyClusterStatus(item.status)) {
+                  statuses++;
+                  notifyProblems();
+                }
+                break;
+              case "snapshot-complete":
+                if (!ready && service === undefined) void serve();
+                break;
+            }
           }
+          applied += resources + statuses;
+          if (resources > 0) metrics.recordApplied("resource", resources);
+          if (statuses > 0) metrics.recordApplied("status", statuses);
         }
         const outcome = await reader.closed();
         if (stopping.signal.aborted) return;
