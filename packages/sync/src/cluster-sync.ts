@@ -52,6 +52,12 @@ export interface ClusterSyncOptions {
   livenessTimeoutMs?: number;
   /** Count-only status updates are coalesced to at most one per interval. Default 1 s. */
   statusIntervalMs?: number;
+  /**
+   * How long the revision of a deleted key is remembered to drop replays older than the delete.
+   * Default 60 s; at most `maxDeletedKeys` (default 100 000) are kept.
+   */
+  deletedRetentionMs?: number;
+  maxDeletedKeys?: number;
 }
 
 interface Serving {
@@ -111,7 +117,7 @@ export class ClusterSync implements AsyncDisposable {
   readonly #livenessTimeoutMs: number;
   readonly #statusIntervalMs: number;
 
-  readonly #view = new ClusterView();
+  readonly #view: ClusterView;
   readonly #close = new AbortController();
   readonly #removeAbort = new AbortController();
   #desired: ClusterConfig;
@@ -160,6 +166,10 @@ export class ClusterSync implements AsyncDisposable {
     this.#livenessIntervalMs = options.livenessIntervalMs ?? 10_000;
     this.#livenessTimeoutMs = options.livenessTimeoutMs ?? 10_000;
     this.#statusIntervalMs = options.statusIntervalMs ?? 1_000;
+    this.#view = new ClusterView({
+      ...(options.deletedRetentionMs !== undefined ? { deletedRetentionMs: options.deletedRetentionMs } : {}),
+      ...(options.maxDeletedKeys !== undefined ? { maxDeletedKeys: options.maxDeletedKeys } : {}),
+    });
     this.#since = this.#clock.now();
     this.#generation = this.#desiredGeneration();
   }
@@ -677,11 +687,13 @@ export class ClusterSync implements AsyncDisposable {
   }
 
   async #applyBatch(batch: SourceChange[], generation: number): Promise<void> {
+    const now = this.#clock.now();
+    this.#view.pruneDeleted(now);
     const upserts: string[] = [];
     const deletes: string[] = [];
     const publishDelete = async (kind: string, id: string, revision: string) => {
       await this.#publisher.publishDelete(this.cluster, generation, kind, id, revision);
-      this.#view.commitDelete(kind, id, revision);
+      this.#view.commitDelete(kind, id, revision, now);
       deletes.push(kind);
     };
     const publishUpsert = async (resource: SourceResource) => {
@@ -690,7 +702,7 @@ export class ClusterSync implements AsyncDisposable {
         upserts.push(resource.kind);
         return;
       }
-      const plan = this.#view.planDelete(resource.kind, resource.id, resource.revision);
+      const plan = this.#view.planDelete(resource.kind, resource.id, resource.revision, now);
       if (plan.action === "delete") await publishDelete(plan.kind, plan.id, plan.revision);
     };
     // The view is updated as each publish is sent, so later changes plan against it; if the bus
@@ -703,7 +715,7 @@ export class ClusterSync implements AsyncDisposable {
           return;
         }
         case "delete": {
-          const plan = this.#view.planDelete(change.kind, change.id, change.revision);
+          const plan = this.#view.planDelete(change.kind, change.id, change.revision, now);
           if (plan.action === "delete") await publishDelete(plan.kind, plan.id, plan.revision);
           return;
         }
@@ -714,7 +726,7 @@ export class ClusterSync implements AsyncDisposable {
           const current = this.#view.get(kind, id);
           if (!current) return;
           // Its current value is unusable: retract it, as a relist that skipped it would.
-          const plan = this.#view.planDelete(kind, id, revision ?? current.revision);
+          const plan = this.#view.planDelete(kind, id, revision ?? current.revision, now);
           if (plan.action === "delete") await publishDelete(plan.kind, plan.id, plan.revision);
           else if (revision === undefined) await publishDelete(kind, id, current.revision);
           return;

@@ -9,10 +9,26 @@ export interface ViewEntry {
   /** Config generation it was published with. */
   generation: number;
   /**
-   * Digest of the published resource (equal revisions from different origins may differ);
-   * unknown for entries read back from the bus without payloads.
+   * Origin of `revision` (the listing's or watch's datastore): one object at one revision of one
+   * origin has one content, so an equal revision of the same origin needs no content comparison.
+   */
+  origin?: string;
+  /**
+   * Digest of the published resource, only for entries read back from the bus with payloads (equal
+   * revisions from different origins may differ); entries published from here carry `origin` instead.
    */
   digest?: string;
+}
+
+/** Options of a `ClusterView`. */
+export interface ClusterViewOptions {
+  /**
+   * The last revision of a deleted key is remembered (to drop replays older than the delete) for
+   * this long after the delete, in the caller's clock (see `pruneDeleted`). Default 60 s.
+   */
+  deletedRetentionMs?: number;
+  /** At most this many deleted keys are remembered; the oldest go first. Default 100 000. */
+  maxDeletedKeys?: number;
 }
 
 /** A delete the diff asks for; `revision` is never lower than the revision on the bus. */
@@ -78,8 +94,22 @@ function maxRevision(a: string, b: string): string {
 export class ClusterView {
   readonly #entries = new Map<string, ViewEntry>();
   #seen = new Map<string, bigint>();
+  /** Keys in `seen` that are not in `entries` (deleted), with when, oldest first. */
+  #deleted = new Map<string, number>();
   #origin: string | undefined;
   #revisionsComparable = false;
+  readonly #deletedRetentionMs: number;
+  readonly #maxDeletedKeys: number;
+
+  constructor(options: ClusterViewOptions = {}) {
+    this.#deletedRetentionMs = options.deletedRetentionMs ?? 60_000;
+    this.#maxDeletedKeys = Math.max(0, options.maxDeletedKeys ?? 100_000);
+  }
+
+  /** Deleted keys whose last revision is still remembered. */
+  get deletedKeys(): number {
+    return this.#deleted.size;
+  }
 
   /** Live resources on the bus. */
   get size(): number {
@@ -113,6 +143,7 @@ export class ClusterView {
   seed(published: Iterable<PublishedResource>): void {
     this.#entries.clear();
     this.#seen = new Map();
+    this.#deleted = new Map();
     this.#origin = undefined;
     this.#revisionsComparable = false;
     for (const p of published) {
@@ -150,11 +181,7 @@ export class ClusterView {
       }
       const current = this.#entries.get(key);
       if (current && current.revision === r.revision) {
-        const same =
-          current.digest !== undefined
-            ? current.digest === digestResource(r.resource)
-            : current.generation === generation;
-        if (same) {
+        if (this.#sameContent(current, r, snapshot.origin, generation)) {
           diff.unchanged++;
           continue;
         }
@@ -190,8 +217,12 @@ export class ClusterView {
       const prior = seen.get(key);
       if (prior === undefined || prior < rev(r.revision)) seen.set(key, rev(r.revision));
     }
-    for (const r of diff.upserts) this.#setEntry(r, generation);
+    for (const r of diff.upserts) this.#setEntry(r, generation, snapshot.origin);
     for (const d of diff.deletes) this.#entries.delete(resourceKey(d.kind, d.id));
+    // Deleted keys still remembered are those deleted after the listing (kept above), oldest first.
+    const deleted = new Map<string, number>();
+    for (const [key, at] of this.#deleted) if (seen.has(key) && !this.#entries.has(key)) deleted.set(key, at);
+    this.#deleted = deleted;
     this.#seen = seen;
     this.#origin = snapshot.origin;
     // Within one source, revisions are always comparable; across sources only with equal origins.
@@ -205,8 +236,11 @@ export class ClusterView {
     return { action: "upsert", resource };
   }
 
-  /** Plans one watched delete (or retraction of a key turned invisible or malformed). */
-  planDelete(kind: string, id: string, revision: string): ChangePlan {
+  /**
+   * Plans one watched delete (or retraction of a key turned invisible or malformed). `now` (the
+   * caller's clock) dates the memory of a delete of an absent key, for `pruneDeleted`.
+   */
+  planDelete(kind: string, id: string, revision: string, now = 0): ChangePlan {
     const key = resourceKey(kind, id);
     const seen = this.#seen.get(key);
     if (seen !== undefined && seen >= rev(revision)) return { action: "skip", why: "replayed" };
@@ -214,6 +248,7 @@ export class ClusterView {
     if (!current) {
       // Remember it anyway so that an older upsert replayed later cannot resurrect it.
       this.#seen.set(key, rev(revision));
+      this.#rememberDeleted(key, now);
       return { action: "skip", why: "absent" };
     }
     return { action: "delete", kind, id, revision: maxRevision(revision, current.revision) };
@@ -221,36 +256,78 @@ export class ClusterView {
 
   /** Records a published upsert. */
   commitUpsert(resource: SourceResource, generation: number): void {
-    this.#seen.set(resourceKey(resource.kind, resource.id), rev(resource.revision));
-    this.#setEntry(resource, generation);
+    const key = resourceKey(resource.kind, resource.id);
+    this.#seen.set(key, rev(resource.revision));
+    this.#deleted.delete(key);
+    this.#setEntry(resource, generation, this.#origin);
   }
 
-  /** Records a published delete. */
-  commitDelete(kind: string, id: string, revision: string): void {
+  /** Records a published delete; `now` (the caller's clock) dates it for `pruneDeleted`. */
+  commitDelete(kind: string, id: string, revision: string, now = 0): void {
     const key = resourceKey(kind, id);
     this.#seen.set(key, rev(revision));
     this.#entries.delete(key);
+    this.#rememberDeleted(key, now);
+  }
+
+  /**
+   * Forgets the revisions of keys deleted before `now - deletedRetentionMs` (and beyond the cap):
+   * under create/delete churn with fresh names they would otherwise grow until the next listing.
+   * A replay older than such a delete arriving later would be published again; watches replay only
+   * what they re-send on reconnecting, within moments, and a relist corrects anything.
+   */
+  pruneDeleted(now: number): number {
+    const before = now - this.#deletedRetentionMs;
+    let pruned = 0;
+    for (const [key, at] of this.#deleted) {
+      if (at >= before && this.#deleted.size <= this.#maxDeletedKeys) break;
+      this.#deleted.delete(key);
+      this.#seen.delete(key);
+      pruned++;
+    }
+    return pruned;
   }
 
   /** Records that everything was retracted from the bus. */
   clear(): void {
     this.#entries.clear();
     this.#seen = new Map();
+    this.#deleted = new Map();
     this.#origin = undefined;
     this.#revisionsComparable = false;
+  }
+
+  #rememberDeleted(key: string, now: number): void {
+    // Re-inserted at the back: the map stays ordered by the time of the last delete.
+    this.#deleted.delete(key);
+    this.#deleted.set(key, now);
+    if (this.#deleted.size > this.#maxDeletedKeys) this.pruneDeleted(Number.NEGATIVE_INFINITY);
+  }
+
+  /**
+   * Whether a listed resource at the revision `current` holds has the content published for it:
+   * by digest when it was read back with its payload; by origin when both revisions come from one
+   * datastore; otherwise (unknown content, or two datastores) by generation, as another
+   * generation may be another datastore — two known different origins always republish.
+   */
+  #sameContent(current: ViewEntry, listed: SourceResource, origin: string | undefined, generation: number): boolean {
+    if (current.digest !== undefined) return current.digest === digestResource(listed.resource);
+    if (current.origin !== undefined && origin !== undefined && origin !== "") return current.origin === origin;
+    return current.generation === generation;
   }
 
   #comparableWith(origin: string | undefined): boolean {
     return this.#revisionsComparable && origin !== undefined && origin !== "" && origin === this.#origin;
   }
 
-  #setEntry(r: SourceResource, generation: number): void {
+  #setEntry(r: SourceResource, generation: number, origin: string | undefined): void {
+    // No digest: hashing every published resource cost the watch path more than it saved relists.
     this.#entries.set(resourceKey(r.kind, r.id), {
       kind: r.kind,
       id: r.id,
       revision: r.revision,
       generation,
-      digest: digestResource(r.resource),
+      ...(origin !== undefined && origin !== "" ? { origin } : {}),
     });
   }
 }

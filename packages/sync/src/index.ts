@@ -5,7 +5,7 @@ export type { ManualClock } from "./clock.js";
 export { createManualClock, systemClock } from "./clock.js";
 export type { ClusterConfig, ClusterSyncOptions } from "./cluster-sync.js";
 export { ClusterSync } from "./cluster-sync.js";
-export type { ChangePlan, PlannedDelete, SnapshotDiff, ViewEntry } from "./cluster-view.js";
+export type { ChangePlan, ClusterViewOptions, PlannedDelete, SnapshotDiff, ViewEntry } from "./cluster-view.js";
 export { ClusterView, digestResource, resourceKey } from "./cluster-view.js";
 export type { ConnectorConfig, ReadConnectorConfigOptions } from "./connector-config.js";
 export { readConnectorConfig } from "./connector-config.js";

@@ -343,13 +343,27 @@ describe("ClusterSync: configuration changes", () => {
     gate.resolve();
     await waitFor(() => sync.status().generation === 2 && newStore.activeWatches > 0);
     const swap = resourceEvents(h.publisher.log.slice(mark), h.cluster);
-    // ns/a is identical content in both: its revision (1 in both) and digest match, nothing sent.
+    // ns/a has revision 1 in both, but revisions of two datastores say nothing about content (the
+    // view keeps no digest of what it published), so it is sent again with generation 2.
     // ns/c is new, ns/b and ns/d vanished: upserts strictly before deletes, all with generation 2.
-    expect(swap.map((e) => `${e.type} ${e.id}`)).toEqual(["upsert ns/c", "delete ns/b", "delete ns/d"]);
+    expect(swap.map((e) => `${e.type} ${e.id}`)).toEqual(["upsert ns/a", "upsert ns/c", "delete ns/b", "delete ns/d"]);
     expect(swap.every((e) => e.generation === 2)).toBe(true);
     expect(h.statuses()).toEqual(["Connecting", "ResyncInProgress", "InSync"]);
     expect(oldStore.disposed).toBe(1);
     expect(oldStore.activeWatches).toBe(0);
+  });
+
+  it("a new generation on the same datastore (a rotated credential) republishes nothing that did not change", async () => {
+    await using h = harness();
+    h.store.put(WEP, "ns/a");
+    h.sync.start();
+    await inSync(h);
+    h.store.put(WEP, "ns/b");
+    await waitFor(() => h.live()[`${WEP}/ns/b`] !== undefined);
+    const mark = h.publisher.log.length;
+    h.sync.update(connection(h.cluster, 2));
+    await waitFor(() => h.sync.status().generation === 2 && h.sync.status().status === "InSync");
+    expect(resourceEvents(h.publisher.log.slice(mark), h.cluster)).toEqual([]);
   });
 
   it("a new generation that cannot connect leaves the old one serving and says why", async () => {

@@ -188,6 +188,71 @@ describe("ClusterView on one origin: revisions are compared", () => {
   });
 });
 
+describe("ClusterView: content of equal revisions, and the memory of deletes", () => {
+  const listed = (origin: string) => {
+    const view = new ClusterView();
+    const first = snap(10, [res("a", 5), res("b", 6)], origin);
+    view.commitSnapshot(first, view.planSnapshot(first, 1), 1);
+    view.commitUpsert(res("c", 12), 1);
+    return view;
+  };
+
+  it.each([
+    { name: "the same origin at equal revisions is unchanged", origin: "etcd-1", upserts: [], unchanged: 3 },
+    {
+      name: "another origin at equal revisions is republished",
+      origin: "etcd-2",
+      upserts: ["a", "b", "c"],
+      unchanged: 0,
+    },
+  ])("$name (listed and watched entries alike)", ({ origin, upserts, unchanged }) => {
+    const diff = listed("etcd-1").planSnapshot(snap(20, [res("a", 5), res("b", 6), res("c", 12)], origin), 1);
+    expect(ids(diff.upserts)).toEqual(upserts);
+    expect(diff.unchanged).toBe(unchanged);
+  });
+
+  it("a deleted key's revision is remembered for the retention, then forgotten", () => {
+    const view = new ClusterView({ deletedRetentionMs: 60_000 });
+    const first = snap(10, [res("a", 5)], "etcd-1");
+    view.commitSnapshot(first, view.planSnapshot(first, 1), 1);
+    view.commitDelete("WorkloadEndpoint", "a", "11", 1_000);
+    expect(view.planDelete("WorkloadEndpoint", "gone", "12", 2_000).action).toBe("skip");
+    expect(view.deletedKeys).toBe(2);
+    view.pruneDeleted(60_999);
+    expect(view.planUpsert(res("a", 9)).action).toBe("skip");
+    expect(view.deletedKeys).toBe(2);
+    expect(view.pruneDeleted(61_001)).toBe(1);
+    expect(view.deletedKeys).toBe(1);
+    expect(view.pruneDeleted(62_001)).toBe(1);
+    expect(view.deletedKeys).toBe(0);
+  });
+
+  it("a key created again is no longer remembered as deleted", () => {
+    const view = new ClusterView();
+    view.commitDelete("WorkloadEndpoint", "a", "11", 0);
+    view.commitUpsert(res("a", 12), 1);
+    expect(view.deletedKeys).toBe(0);
+    expect(view.planUpsert(res("a", 12)).action).toBe("skip");
+  });
+
+  it("under create/delete churn with fresh names, at most maxDeletedKeys are remembered, the oldest forgotten first", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 300 }), (max, n) => {
+        const view = new ClusterView({ maxDeletedKeys: max, deletedRetentionMs: Number.POSITIVE_INFINITY });
+        for (let i = 0; i < n; i++) {
+          view.commitUpsert(res(`e${i}`, 2 * i + 1), 1);
+          view.commitDelete("WorkloadEndpoint", `e${i}`, String(2 * i + 2), i);
+        }
+        expect(view.size).toBe(0);
+        expect(view.deletedKeys).toBe(Math.min(max, n));
+        // The newest deletes still drop replays; the oldest are forgotten.
+        if (n > 0) expect(view.planUpsert(res(`e${n - 1}`, 2 * n - 1)).action).toBe("skip");
+        if (n > max) expect(view.planUpsert(res("e0", 1)).action).toBe("upsert");
+      }),
+    );
+  });
+});
+
 describe("ClusterView properties", () => {
   const resourceArb = fc.record({
     id: fc.constantFrom("a", "b", "c", "d", "e", "f"),
@@ -201,7 +266,7 @@ describe("ClusterView properties", () => {
     return [...m.values()];
   };
   const state = (v: ClusterView) =>
-    Object.fromEntries([...v.entries()].map((e) => [`${e.kind}/${e.id}`, `${e.revision}:${e.digest}`]));
+    Object.fromEntries([...v.entries()].map((e) => [`${e.kind}/${e.id}`, `${e.revision}:${e.generation}`]));
 
   it("after any seeded bus and any listing of unknown origin, the view equals the listing", () => {
     fc.assert(
