@@ -1,5 +1,6 @@
 import {
   type BusConnection,
+  type BusConnectOptions,
   type ConnectionConfig,
   type ConnectionConfigChange,
   ConnectionConfigStore,
@@ -88,8 +89,13 @@ export interface ConnectorView extends AsyncDisposable {
   store: ConnectionConfigStore;
 }
 
-export async function watchConnections(nats: NatsServer, keys: Keys): Promise<ConnectorView> {
-  const nc = await connectBus({ servers: nats.url, name: "connector-view" });
+/** `login` adds a user (and password) to connect as, e.g. a connector role's. */
+export async function watchConnections(
+  nats: NatsServer,
+  keys: Keys,
+  login: Partial<BusConnectOptions> = {},
+): Promise<ConnectorView> {
+  const nc = await connectBus({ servers: nats.url, name: "connector-view", ...login });
   const store = await ConnectionConfigStore.open(nc);
   const watch = await store.watch();
   const changes: ConnectionConfigChange[] = [];
