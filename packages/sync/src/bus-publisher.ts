@@ -5,6 +5,7 @@ import {
   EncodeError,
   openStateReader,
   publishClusterStatus,
+  purgeTombstones,
   ResourcePublisher,
   readClusterInventory,
 } from "@fedview/bus";
@@ -148,6 +149,10 @@ export function createBusPublisher(nc: BusConnection, options: BusPublisherOptio
       const p = publishers.get(cluster);
       publishers.delete(cluster);
       await p?.close();
+    },
+
+    async purgeTombstones(cluster, olderThanMs) {
+      return await purgeTombstones(nc, { ...streamOptions, cluster, olderThanMs });
     },
   };
 }

@@ -16,6 +16,8 @@
  * | `FEDVIEW_LIVENESS_INTERVAL_MS`, `FEDVIEW_LIVENESS_TIMEOUT_MS` | `10000`, `10000` | liveness check of each cluster |
  * | `FEDVIEW_BACKOFF_INITIAL_MS`, `FEDVIEW_BACKOFF_MAX_MS` | `500`, `30000` | reconnect backoff (jittered, capped) |
  * | `FEDVIEW_REBALANCE_INTERVAL_MS` | `5000` | how often replicas even out the clusters they serve |
+ * | `FEDVIEW_STREAM_TOMBSTONE_RETENTION_MS` | `86400000` (24 h) | delete tombstones of owned clusters older than this are purged from the state stream; keep it far above any consumer's lag and above the query service's `FEDVIEW_TOMBSTONE_RETENTION_MS`; `0` never purges |
+ * | `FEDVIEW_TOMBSTONE_PURGE_INTERVAL_MS` | `3600000` (1 h) | how often they are purged |
  * | `FEDVIEW_LOG_LEVEL` | `info` | pino level |
  */
 import { randomBytes } from "node:crypto";
@@ -51,6 +53,9 @@ export interface ConnectorConfig {
   livenessTimeoutMs: number;
   backoff: { initialMs: number; maxMs: number };
   rebalanceIntervalMs: number;
+  /** 0: tombstones are never purged. */
+  tombstoneRetentionMs: number;
+  tombstonePurgeIntervalMs: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
 
@@ -106,6 +111,8 @@ const connectorEnvShape = (defaultMetricsPort: number) => ({
   FEDVIEW_BACKOFF_INITIAL_MS: envInteger(500, 1),
   FEDVIEW_BACKOFF_MAX_MS: envInteger(30_000, 1),
   FEDVIEW_REBALANCE_INTERVAL_MS: envInteger(5_000, 100),
+  FEDVIEW_STREAM_TOMBSTONE_RETENTION_MS: envInteger(86_400_000, 0),
+  FEDVIEW_TOMBSTONE_PURGE_INTERVAL_MS: envInteger(3_600_000, 1_000),
   FEDVIEW_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -188,6 +195,8 @@ export function readConnectorConfig<Extra extends z.ZodRawShape>(
     livenessTimeoutMs: e.FEDVIEW_LIVENESS_TIMEOUT_MS,
     backoff: { initialMs: e.FEDVIEW_BACKOFF_INITIAL_MS, maxMs: e.FEDVIEW_BACKOFF_MAX_MS },
     rebalanceIntervalMs: e.FEDVIEW_REBALANCE_INTERVAL_MS,
+    tombstoneRetentionMs: e.FEDVIEW_STREAM_TOMBSTONE_RETENTION_MS,
+    tombstonePurgeIntervalMs: e.FEDVIEW_TOMBSTONE_PURGE_INTERVAL_MS,
     logLevel: e.FEDVIEW_LOG_LEVEL,
   };
   return { config, extra: parsedExtra.data as z.output<z.ZodObject<Extra>> };

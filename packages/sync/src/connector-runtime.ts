@@ -68,6 +68,21 @@ export interface ConnectorRuntimeOptions {
    * replicas, rounded up) and hands one above it over to another replica. Default 5 s.
    */
   rebalanceIntervalMs?: number;
+  /**
+   * Delete tombstones of the clusters this replica owns are removed from the state stream once
+   * stored this long (far above any consumer's lag). Undefined or 0: never purged.
+   */
+  tombstoneRetentionMs?: number;
+  /** How often the owned clusters' tombstones are purged; default an hour. */
+  tombstonePurgeIntervalMs?: number;
+}
+
+/** What the tombstone purge did so far. */
+export interface TombstonePurgeStatus {
+  runs: number;
+  purged: number;
+  failures: number;
+  lastError?: string;
 }
 
 /** One cluster as the runtime sees it. */
@@ -89,6 +104,8 @@ export interface ConnectorRuntimeStatus {
   configsSynced: boolean;
   configWatch: { failures: number; lastError?: string };
   leases?: LeaseManagerStatus;
+  /** Present when tombstones are purged. */
+  tombstonePurge?: TombstonePurgeStatus;
   clusters: RuntimeClusterStatus[];
 }
 
@@ -123,6 +140,8 @@ export class ConnectorRuntime implements AsyncDisposable {
   #leases: LeaseManager | undefined;
   #leaseKv: KV | undefined;
   #rebalanceLoop: Promise<void> | undefined;
+  #purgeLoop: Promise<void> | undefined;
+  readonly #purge: TombstonePurgeStatus = { runs: 0, purged: 0, failures: 0 };
   #store: ConnectionConfigStore | undefined;
   #watch: ConnectionConfigWatch | undefined;
   #watchLoop: Promise<void> | undefined;
@@ -171,6 +190,7 @@ export class ConnectorRuntime implements AsyncDisposable {
     this.#watchLoop = this.#watchConfigs(firstRound);
     await ready;
     this.#rebalanceLoop = this.#rebalance();
+    if ((this.#o.tombstoneRetentionMs ?? 0) > 0) this.#purgeLoop = this.#purgeTombstones();
     this.#logger.info({ clusters: this.#desired.size }, "connector runtime started");
   }
 
@@ -202,6 +222,7 @@ export class ConnectorRuntime implements AsyncDisposable {
         ...(this.#watchLastError !== undefined ? { lastError: this.#watchLastError } : {}),
       },
       ...(this.#leases ? { leases: this.#leases.status() } : {}),
+      ...(this.#purgeLoop ? { tombstonePurge: { ...this.#purge } } : {}),
       clusters,
     };
   }
@@ -217,6 +238,7 @@ export class ConnectorRuntime implements AsyncDisposable {
     await this.#watch?.close().catch(() => {});
     await this.#watchLoop;
     await this.#rebalanceLoop;
+    await this.#purgeLoop;
     await Promise.allSettled([...this.#removing].map((s) => s[Symbol.asyncDispose]()));
     await Promise.allSettled(this.#ops.values());
     const syncs = [...this.#syncs.values()];
@@ -396,6 +418,38 @@ export class ConnectorRuntime implements AsyncDisposable {
         if (this.#desired.has(cluster)) this.#claimAfter(cluster, "serve", 3 * interval);
       } catch (err) {
         this.#logger.warn({ err: errorText(err) }, "rebalancing failed; retrying next round");
+      }
+    }
+  }
+
+  /**
+   * Removes old delete tombstones of the clusters this replica serves, one cluster after another.
+   * The lease holder is the cluster's only writer (see `purgeTombstones` in `@fedview/bus`), and a
+   * cluster not InSync is left for the next round: its tombstones may be about to be re-read.
+   */
+  async #purgeTombstones(): Promise<void> {
+    const closing = this.#closing.signal;
+    const retention = this.#o.tombstoneRetentionMs ?? 0;
+    const interval = this.#o.tombstonePurgeIntervalMs ?? 3_600_000;
+    const purge = this.#publisher.purgeTombstones?.bind(this.#publisher);
+    if (!purge) return;
+    while (!closing.aborted) {
+      await this.#clock.sleep(interval, closing);
+      if (closing.aborted) return;
+      this.#purge.runs++;
+      for (const [cluster, sync] of [...this.#syncs]) {
+        if (closing.aborted) return;
+        if (this.#syncs.get(cluster) !== sync || sync.status().status !== "InSync") continue;
+        try {
+          const { scanned, purged } = await purge(cluster, retention);
+          this.#purge.purged += purged;
+          if (purged > 0)
+            this.#logger.info({ cluster, scanned, purged }, "purged old tombstones from the state stream");
+        } catch (err) {
+          this.#purge.failures++;
+          this.#purge.lastError = `${cluster}: ${errorText(err)}`;
+          this.#logger.warn({ cluster, err: errorText(err) }, "purging tombstones failed; retrying next round");
+        }
       }
     }
   }

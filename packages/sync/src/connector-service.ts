@@ -91,6 +91,8 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
       livenessIntervalMs: config.livenessIntervalMs,
       livenessTimeoutMs: config.livenessTimeoutMs,
       rebalanceIntervalMs: config.rebalanceIntervalMs,
+      tombstoneRetentionMs: config.tombstoneRetentionMs,
+      tombstonePurgeIntervalMs: config.tombstonePurgeIntervalMs,
       ...(config.connectionsBucket !== undefined ? { connectionsBucket: config.connectionsBucket } : {}),
       ...(config.leasesBucket !== undefined ? { leasesBucket: config.leasesBucket } : {}),
       ...(options.clock ? { clock: options.clock } : {}),

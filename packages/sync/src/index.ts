@@ -13,6 +13,7 @@ export type {
   ConnectorRuntimeOptions,
   ConnectorRuntimeStatus,
   RuntimeClusterStatus,
+  TombstonePurgeStatus,
 } from "./connector-runtime.js";
 export { ConnectorRuntime, createConnectorRuntime } from "./connector-runtime.js";
 export type { ConnectorService, ConnectorServiceOptions, ConnectorServiceStatus } from "./connector-service.js";

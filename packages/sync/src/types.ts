@@ -222,6 +222,11 @@ export interface ClusterPublisher {
   removeStatus(cluster: string, generation: number): Promise<void>;
   /** Releases per-cluster resources of the publisher (pending acks are awaited, failures dropped). */
   release?(cluster: string): Promise<void>;
+  /**
+   * Removes the cluster's delete tombstones stored more than `olderThanMs` ago. Only the cluster's
+   * writer (the replica holding its lease) calls it.
+   */
+  purgeTombstones?(cluster: string, olderThanMs: number): Promise<{ scanned: number; purged: number }>;
 }
 
 /**

@@ -133,6 +133,43 @@ describe("ConnectorRuntime on a real bus", () => {
     expect(runtime.status().leases?.held).not.toContain(cluster);
   });
 
+  it("purges the tombstones of the clusters it owns once older than the retention, keeping live resources", async () => {
+    const cluster = uniqueName("c");
+    const src = sources();
+    await store.put(config(cluster, 1));
+    await using runtime = createConnectorRuntime({
+      nc,
+      datastoreType: "etcdv3",
+      createSource: src.factory,
+      sealingSeed: seed,
+      replicaId: uniqueName("r"),
+      logger,
+      statusIntervalMs: 0,
+      tombstoneRetentionMs: 500,
+      tombstonePurgeIntervalMs: 200,
+    });
+    await runtime.start();
+    const owned = () => runtime.status().clusters.find((c) => c.cluster === cluster);
+    await waitFor(() => owned()?.status?.status === "InSync", { message: "cluster in sync" });
+    const q = src.storeOf(cluster).put("Profile", `${cluster}/q`);
+    q.resource = { apiVersion: "projectcalico.org/v3", kind: "Profile", metadata: { name: `${cluster}/q` }, spec: {} };
+    await waitFor(async () => (await profiles(cluster)) === 2, { message: "q published" });
+    src.storeOf(cluster).delete("Profile", `${cluster}/q`);
+    const ops = async () =>
+      Object.fromEntries(
+        [...((await readClusterInventory(nc, cluster)).get("Profile") ?? new Map()).values()].map((e) => [e.id, e.op]),
+      );
+    await waitFor(async () => (await ops())[`${cluster}/q`] === "delete", { message: "q's tombstone stored" });
+    await waitFor(async () => (await ops())[`${cluster}/q`] === undefined, {
+      message: "q's tombstone purged",
+      timeout: 10_000,
+    });
+    expect(await ops()).toEqual({ [`${cluster}/p`]: "upsert" });
+    expect(runtime.status().tombstonePurge).toMatchObject({ purged: 1, failures: 0 });
+    await store.delete("etcdv3", cluster);
+    await waitFor(() => owned() === undefined, { message: "cluster gone from the runtime" });
+  });
+
   it("reports ConfigIncomplete when the sealed secrets are not for this connector", async () => {
     const cluster = uniqueName("c");
     const src = sources();
