@@ -30,6 +30,26 @@ export function podNumber(displayName: string): number {
   return match ? Number(match[1]) : -1;
 }
 
+/**
+ * Endpoint `n` with `probe` set and its `seq`-th update written into its interface name
+ * (`cali` + 11 hex digits), as stored in etcd: every put is then told apart from the others of the
+ * same key wherever the endpoint shows (a bus event's resource, a watch event's `name`).
+ */
+export function markedProbeValue(n: number, on: boolean, seq: number): Buffer {
+  const wep = fleetEndpoint(n);
+  const labels = { ...(wep.metadata.labels ?? {}), probe: on ? "on" : "off" };
+  const interfaceName = `cali${seq.toString(16).padStart(11, "0")}`;
+  return Buffer.from(
+    etcdEntry({ ...wep, metadata: { ...wep.metadata, labels }, spec: { ...wep.spec, interfaceName } }).value,
+  );
+}
+
+/** The update number `markedProbeValue` wrote into an interface name, or -1. */
+export function markedSeq(interfaceName: string | undefined): number {
+  const match = /^cali([0-9a-f]{11})$/.exec(interfaceName ?? "");
+  return match ? Number.parseInt(match[1]!, 16) : -1;
+}
+
 export interface ChurnOptions {
   client: Etcd3;
   values: { keys: Buffer[]; on: Buffer[]; off: Buffer[] };
@@ -46,6 +66,11 @@ export interface ChurnOptions {
   maxInFlight?: number;
   /** Called as each put is sent: endpoint number, whether probe is now on, send time. */
   onSend?: (n: number, on: boolean, at: number) => void;
+  /**
+   * Builds the value of each put instead of the precomputed `values.on`/`values.off` (e.g. to mark
+   * every put so that its arrival can be told apart from an earlier put of the same key).
+   */
+  encode?: (n: number, on: boolean, at: number) => Buffer;
 }
 
 export interface ChurnResult {
@@ -94,7 +119,8 @@ export async function churn(options: ChurnOptions, state: { next: number; on: bo
         state.next = (state.next + 1) % count;
         const on = !state.on[n];
         state.on[n] = on;
-        ops.push({ request_put: { key: values.keys[n]!, value: on ? values.on[n]! : values.off[n]! } });
+        const value = options.encode?.(n, on, at) ?? (on ? values.on[n]! : values.off[n]!);
+        ops.push({ request_put: { key: values.keys[n]!, value } });
         options.onSend?.(n, on, at);
       }
       inFlight++;

@@ -22,6 +22,19 @@ import { freePort, type NatsServer, startNats, waitFor } from "@fedview/testkit"
 
 const require = createRequire(import.meta.url);
 
+/**
+ * How long the suite waits for the pipeline to get somewhere (services ready, clusters loaded and
+ * InSync, churn converged) before it calls the scenario broken. Generous, so that a loaded machine is
+ * never mistaken for a broken pipeline; `run.ts` lowers it for `--quick`, whose sizes are small.
+ */
+export const patience = { ms: 600_000 };
+
+/** Every service child still running, killed if the bench exits without stopping them. */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
 /** The `main.js` beside a workspace package's built entry point. */
 function mainOf(pkg: string): string {
   return join(dirname(require.resolve(pkg)), "main.js");
@@ -64,6 +77,8 @@ async function spawnService(script: string, env: Record<string, string>, port: n
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   const lines: string[] = [];
   const keep = (chunk: Buffer) => {
     lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
@@ -87,7 +102,7 @@ async function spawnService(script: string, env: Record<string, string>, port: n
     rss: () => rssBytes(pid),
     cpu: () => cpuSeconds(pid),
     output: () => lines.join("\n"),
-    async ready(timeoutMs = 600_000) {
+    async ready(timeoutMs = patience.ms) {
       await waitFor(
         async () => {
           if (exited !== undefined) throw new Error(`${script} exited with ${exited}:\n${lines.join("\n")}`);

@@ -53,13 +53,14 @@ function prefixEnd(prefix: string): Buffer {
 }
 
 /**
- * A raw, paginated range read of every key under the profile and endpoint prefixes. 4,000-key pages
- * of the bench fleet (~3 MiB) stay under gRPC's default 4 MiB message limit.
+ * A raw, paginated range read of every key under the profile and endpoint prefixes, at one revision.
+ * 4,000-key pages of the bench fleet (~3 MiB) stay under gRPC's default 4 MiB message limit; larger
+ * pages need a client whose receive limit is raised.
  */
 export async function rawRangeRead(
   client: Etcd3,
   pageSize = 4_000,
-): Promise<{ keys: number; bytes: number; ms: number; values: Buffer[] }> {
+): Promise<{ keys: number; bytes: number; ms: number; values: Buffer[]; pageSize: number }> {
   const t0 = performance.now();
   const values: Buffer[] = [];
   let bytes = 0;
@@ -84,7 +85,7 @@ export async function rawRangeRead(
       key = Buffer.concat([last.key, Buffer.from([0])]);
     }
   }
-  return { keys: values.length, bytes, ms: performance.now() - t0, values };
+  return { keys: values.length, bytes, ms: performance.now() - t0, values, pageSize };
 }
 
 /**

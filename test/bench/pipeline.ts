@@ -4,7 +4,15 @@
  */
 import { type EtcdServer, startEtcd, waitFor } from "@fedview/testkit";
 import { Etcd3 } from "etcd3";
-import { type Bus, type ChildService, queryStatus, spawnConnector, spawnQueryService, startBus } from "./harness.js";
+import {
+  type Bus,
+  type ChildService,
+  patience,
+  queryStatus,
+  spawnConnector,
+  spawnQueryService,
+  startBus,
+} from "./harness.js";
 import { fleetEntries, seedEtcd } from "./load.js";
 
 export interface Pipeline extends AsyncDisposable {
@@ -48,9 +56,9 @@ export async function startPipeline(
     const cluster = "c001";
     await bus.applyCluster(cluster, etcd.endpoints);
     await waitFor(async () => (await queryStatus(bus.nc)).endpoints >= endpoints, {
-      timeout: 600_000,
+      timeout: patience.ms,
       interval: 100,
-      message: `${endpoints} endpoints loaded`,
+      message: `${endpoints} endpoints loaded by the query service (pipeline: etcd → connector → bus → query service)`,
     });
     log(`pipeline up: ${endpoints} endpoints loaded`);
     return {

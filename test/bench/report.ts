@@ -82,6 +82,9 @@ export function machine(): Record<string, unknown> {
     natsServer: version("nats-server", ["--version"]),
     etcd: version("etcd", ["--version"]),
     os: `${os.type()} ${os.release()}`,
+    commit: version("git", ["rev-parse", "--short", "HEAD"]),
+    // Uncommitted changes in the checkout that was measured (they would not be in `commit`).
+    uncommitted: version("git", ["status", "--porcelain", "--untracked-files=no"]) !== "",
   };
 }
 

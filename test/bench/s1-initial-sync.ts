@@ -3,13 +3,13 @@
  * and the query service are running; the clock starts when the cluster's connection config is written
  * (what config-service does when an RCC is applied) and stops when the query service answers
  * `eval "all()"` over NATS with every endpoint. Limit: a raw paginated range read of the same keys
- * plus a raw pipelined JetStream publish of the same bytes.
+ * (the faster of 4,000- and 10,000-key pages) plus a raw pipelined JetStream publish of the same bytes.
  */
 import { querySubject, requestService } from "@fedview/bus";
 import type { EvalResult, QueryAnswer } from "@fedview/query-service";
 import { startEtcd, waitFor } from "@fedview/testkit";
 import { Etcd3 } from "etcd3";
-import { queryStatus, spawnConnector, spawnQueryService, startBus } from "./harness.js";
+import { patience, queryStatus, spawnConnector, spawnQueryService, startBus } from "./harness.js";
 import { fleetEntries, rawJetStreamPublish, rawRangeRead, seedEtcd } from "./load.js";
 import type { ScenarioContext, ScenarioOutcome } from "./scenarios.js";
 
@@ -17,15 +17,20 @@ export async function initialSync(ctx: ScenarioContext): Promise<ScenarioOutcome
   const endpoints = ctx.quick ? 2_000 : 100_000;
   await using bus = await startBus();
   await using etcd = await startEtcd();
-  const client = new Etcd3(await etcd.clientOptions());
+  // Pages of 10k endpoints (~8 MiB) exceed gRPC's 4 MiB default receive limit.
+  const client = new Etcd3({
+    ...(await etcd.clientOptions()),
+    grpcOptions: { "grpc.max_receive_message_length": 64 * 2 ** 20 },
+  });
   try {
     const seeded = await seedEtcd(client, fleetEntries(endpoints));
     ctx.log(`etcd holds ${seeded} keys`);
 
-    const read = await rawRangeRead(client);
-    // The connector's default page size (FEDVIEW_ETCD_PAGE_SIZE=500): etcd 3.4 walks the rest of the
-    // range for every page, so small pages cost far more than the bytes read.
-    const smallPages = await rawRangeRead(client, 500);
+    // The raw read at two page sizes (the connector's own pages aim at 8 MiB, up to 10k keys); the
+    // faster one is the limit. Each page is a round trip in which etcd 3.4 walks the rest of the range.
+    await rawRangeRead(client); // warm-up: connection, etcd's caches
+    const reads = [await rawRangeRead(client, 4_000), await rawRangeRead(client, 10_000)];
+    const read = reads.reduce((a, b) => (b.ms < a.ms ? b : a));
     const publishMs = await rawJetStreamPublish(bus.nc, read.values);
     const limitMs = read.ms + publishMs;
     ctx.log(`raw range read ${read.ms.toFixed(0)} ms + raw publish ${publishMs.toFixed(0)} ms (${read.bytes} bytes)`);
@@ -39,7 +44,7 @@ export async function initialSync(ctx: ScenarioContext): Promise<ScenarioOutcome
     const t0 = performance.now();
     await bus.applyCluster("c001", etcd.endpoints);
     await waitFor(async () => (await queryStatus(bus.nc)).endpoints >= endpoints, {
-      timeout: 600_000,
+      timeout: patience.ms,
       interval: 50,
       message: `${endpoints} endpoints in the query service`,
     });
@@ -71,13 +76,13 @@ export async function initialSync(ctx: ScenarioContext): Promise<ScenarioOutcome
       value: evalMs,
       unit: "ms",
     });
-    ctx.recorder.add({ name: "limit part: raw range read, 4,000-key pages", value: read.ms, unit: "ms" });
-    ctx.recorder.add({
-      name: "raw range read with the connector's default 500-key pages",
-      value: smallPages.ms,
-      unit: "ms",
-      limit: { value: read.ms, what: "4,000-key pages" },
-    });
+    for (const r of reads) {
+      ctx.recorder.add({
+        name: `${r === read ? "limit part: " : ""}raw range read, ${r.pageSize.toLocaleString("en")}-key pages`,
+        value: r.ms,
+        unit: "ms",
+      });
+    }
     ctx.recorder.add({ name: "limit part: raw JetStream publish", value: publishMs, unit: "ms" });
     ctx.recorder.note(
       `initial sync CPU: connector ${(connector.cpu() - cpu0.connector).toFixed(1)} s, query service ` +

@@ -1,12 +1,21 @@
 /**
- * Scenario 3, sustained throughput: churn steps of rising rate on the remote etcd; a step holds when
- * the generator reached its rate and the query service applied every update within a second's worth
- * of lag at the end of the step and caught up within 5 s. The highest step that holds is then run for
- * 60 s. Limits, same run: the raw etcd put rate of the same generator (nothing else consuming) and the
- * raw pipelined JetStream publish rate of the same bytes.
+ * Scenario 3, sustained throughput: churn steps of rising rate on the remote etcd. Lag is the number of
+ * updates the generator has sent that the query service has not yet applied (its
+ * `fedview_view_events_applied_total{type="resource"}`), sampled every 250 ms during the step. A step
+ * holds when the generator reached 90% of its rate, no put failed, the lag never exceeded one second of
+ * updates (≤ rate) at any sample, and every update was applied within 5 s of the step's end. The
+ * highest step that holds is then run for 60 s under the same rule. Each key is updated at most once
+ * per `endpoints / rate` ≥ 1.3 s, longer than the lag allowed, so the state stream (one message per
+ * subject) never replaces an update the query service has not read while a step holds.
+ * Limits, same run: the raw etcd put rate of the same generator (nothing else consuming) and the raw
+ * pipelined JetStream publish rate of the same bytes. At the end the query service's view must equal
+ * the last put of every endpoint, or the scenario fails.
  */
-import { churn, probeValues } from "./churn.js";
-import { queryStatus, sleep } from "./harness.js";
+import { querySubject, requestService } from "@fedview/bus";
+import type { EvalResult, QueryAnswer } from "@fedview/query-service";
+import { waitFor } from "@fedview/testkit";
+import { churn, podNumber, probeValues } from "./churn.js";
+import { type ChildService, sleep } from "./harness.js";
 import { rawJetStreamPublish } from "./load.js";
 import { startPipeline } from "./pipeline.js";
 import type { ScenarioContext, ScenarioOutcome } from "./scenarios.js";
@@ -15,12 +24,13 @@ interface Step {
   rate: number;
   achieved: number;
   lagAtEnd: number;
+  maxLag: number;
   catchUpMs: number;
   holds: boolean;
 }
 
 export async function throughput(ctx: ScenarioContext): Promise<ScenarioOutcome> {
-  const endpoints = ctx.quick ? 1_000 : 20_000;
+  const endpoints = ctx.quick ? 1_000 : 40_000;
   const rates = ctx.quick ? [500, 1_000] : [500, 1_000, 2_000, 5_000, 10_000, 15_000, 20_000, 30_000];
   const stepMs = ctx.quick ? 2_000 : 10_000;
   const holdMs = ctx.quick ? 0 : 60_000;
@@ -38,11 +48,36 @@ export async function throughput(ctx: ScenarioContext): Promise<ScenarioOutcome>
   });
   await sleep(ctx.quick ? 500 : 5_000);
 
-  const applied = async () => (await queryStatus(p.bus.nc)).applied;
+  const applied = () => appliedResources(p.query);
   const runStep = async (rate: number, durationMs: number): Promise<Step> => {
     const before = await applied();
-    const result = await churn({ client: p.client, values, rate, durationMs }, state);
+    let sent = 0;
+    let maxLag = 0;
+    let running = true;
+    const sampling = (async () => {
+      while (running) {
+        const sentThen = sent;
+        const lag = sentThen - ((await applied()) - before);
+        if (running) maxLag = Math.max(maxLag, lag);
+        await sleep(250);
+      }
+    })();
+    const result = await churn(
+      {
+        client: p.client,
+        values,
+        rate,
+        durationMs,
+        onSend: () => {
+          sent++;
+        },
+      },
+      state,
+    );
+    running = false;
+    await sampling;
     const lagAtEnd = result.sent - ((await applied()) - before);
+    maxLag = Math.max(maxLag, lagAtEnd);
     const t0 = performance.now();
     let caughtUp = lagAtEnd <= 0;
     while (!caughtUp && performance.now() - t0 < 5_000) {
@@ -53,12 +88,13 @@ export async function throughput(ctx: ScenarioContext): Promise<ScenarioOutcome>
       rate,
       achieved: result.achieved,
       lagAtEnd,
+      maxLag,
       catchUpMs: performance.now() - t0,
-      holds: result.achieved >= rate * 0.9 && lagAtEnd <= rate && caughtUp && result.failed === 0,
+      holds: result.achieved >= rate * 0.9 && maxLag <= rate && caughtUp && result.failed === 0,
     };
     ctx.log(
-      `${rate}/s: achieved ${result.achieved.toFixed(0)}/s, lag ${lagAtEnd} at end, caught up in ` +
-        `${step.catchUpMs.toFixed(0)} ms → ${step.holds ? "holds" : "does not hold"}`,
+      `${rate}/s: achieved ${result.achieved.toFixed(0)}/s, lag at most ${maxLag} (${lagAtEnd} at the end), ` +
+        `caught up in ${step.catchUpMs.toFixed(0)} ms → ${step.holds ? "holds" : "does not hold"}`,
     );
     // A step that fell behind leaves a backlog: let it drain before the next.
     if (!caughtUp) await sleep(5_000);
@@ -96,11 +132,51 @@ export async function throughput(ctx: ScenarioContext): Promise<ScenarioOutcome>
   });
   if (figure !== undefined) {
     ctx.recorder.note(
-      `at ${figure.rate}/s: lag ${figure.lagAtEnd} at the end of the step, caught up in ${figure.catchUpMs.toFixed(0)} ms`,
+      `at ${figure.rate}/s: lag at most ${figure.maxLag} updates, ${figure.lagAtEnd} at the end of the step, ` +
+        `caught up in ${figure.catchUpMs.toFixed(0)} ms`,
     );
   }
   ctx.recorder.note(
     `CPU used in total: connector ${p.connector.cpu().toFixed(0)} s, query service ${p.query.cpu().toFixed(0)} s`,
   );
+  await expectProbeState(p.bus.nc, state.on, 120_000);
   return undefined;
+}
+
+/** The query service's count of resource messages applied to its view (from its `/metrics`). */
+async function appliedResources(query: ChildService): Promise<number> {
+  const res = await fetch(`${query.metricsUrl}/metrics`);
+  const text = await res.text();
+  const match = /^fedview_view_events_applied_total\{type="resource"\} (\d+)$/m.exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
+/**
+ * Fails unless the query service's answer to `probe == "on"` is exactly the endpoints whose last put
+ * set probe on, within `timeoutMs` (the pipeline converged).
+ */
+export async function expectProbeState(nc: Parameters<typeof requestService>[0], on: boolean[], timeoutMs: number) {
+  const expected = on.reduce((count, v) => count + (v ? 1 : 0), 0);
+  let differing = -1;
+  try {
+    await waitFor(
+      async () => {
+        const answer = await requestService<QueryAnswer<EvalResult>>(
+          nc,
+          querySubject("eval"),
+          { selector: 'probe == "on"' },
+          { timeoutMs: 60_000 },
+        );
+        const got = new Set(answer.result.endpoints.map((e) => podNumber(e.display_name)));
+        differing = on.reduce((count, v, n) => count + (v === got.has(n) ? 0 : 1), 0);
+        return differing === 0;
+      },
+      { timeout: timeoutMs, interval: 500, message: "probe state converged" },
+    );
+  } catch {
+    throw new Error(
+      `the pipeline did not converge: ${differing} of ${on.length} endpoints' probe label in the query service ` +
+        `still differs from their last put ${timeoutMs / 1000} s after the churn (${expected} expected on)`,
+    );
+  }
 }

@@ -9,7 +9,7 @@ import { type BusConnection, decodeResourceEvent, querySubject, requestService }
 import { type EvalResult, FederatedView, type QueryAnswer } from "@fedview/query-service";
 import { bigFleet } from "./big-fleet.js";
 import { clusterName, SELECTORS } from "./fleet.js";
-import { percentile, spawnQueryService } from "./harness.js";
+import { percentile, queryStatus, spawnQueryService } from "./harness.js";
 import { fleetMessages } from "./load.js";
 import { echoRoundTrips } from "./s2-propagation.js";
 import type { ScenarioContext, ScenarioOutcome } from "./scenarios.js";
@@ -36,6 +36,8 @@ export async function queries(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   await using query = await spawnQueryService(fleet.bus.nats.url);
   await query.ready();
   const nc = fleet.bus.nc;
+  const loaded = (await queryStatus(nc)).endpoints;
+  if (loaded !== total) throw new Error(`the query service is ready with ${loaded} endpoints, not ${total}`);
   const echoes = await echoRoundTrips(nc);
   const echo = { p50: percentile(echoes, 50), p99: percentile(echoes, 99) };
   const matched = new Map<string, number>();
@@ -108,5 +110,11 @@ export async function queries(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   ctx.recorder.add({ name: "broad, in-process, p50", value: percentile(inBroad, 50), unit: "ms" });
   ctx.recorder.add({ name: "event decode + apply, in-process", value: applyUs, unit: "µs/event" });
   ctx.recorder.note(`matches: ${[...matched].map(([s, n]) => `${s} → ${n}`).join("; ")}`);
+  // The service over NATS and the view built here from the same events must agree.
+  for (const [selector, n] of matched) {
+    const here = view.eval(selector).endpoints.length;
+    if (here !== n)
+      throw new Error(`${selector}: the query service answered ${n} endpoints, the same view here ${here}`);
+  }
   return undefined;
 }

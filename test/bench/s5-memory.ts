@@ -13,7 +13,15 @@ import { startEtcd, waitFor } from "@fedview/testkit";
 import { Etcd3 } from "etcd3";
 import { bigFleet } from "./big-fleet.js";
 import { etcdEntry, fleetEndpoint } from "./fleet.js";
-import { type ChildService, queryStatus, sleep, spawnConnector, spawnQueryService, startBus } from "./harness.js";
+import {
+  type ChildService,
+  patience,
+  queryStatus,
+  sleep,
+  spawnConnector,
+  spawnQueryService,
+  startBus,
+} from "./harness.js";
 import { fleetEntries, fleetMessages, publishFleet, seedEtcd } from "./load.js";
 import { startPipeline } from "./pipeline.js";
 import type { ScenarioContext, ScenarioOutcome } from "./scenarios.js";
@@ -63,7 +71,11 @@ async function connectorPerKey(endpoints: number, log: (text: string) => void): 
     })();
     await bus.nc.flush();
     await bus.applyCluster("c001", etcd.endpoints);
-    await waitFor(() => statuses.includes("InSync"), { timeout: 1_800_000, interval: 200, message: "InSync" });
+    await waitFor(() => statuses.includes("InSync"), {
+      timeout: patience.ms * 3,
+      interval: 200,
+      message: `the connector reports c001 InSync with ${keys} keys`,
+    });
     const rss = await settledRss(connector);
     sub.unsubscribe();
     await reading.catch(() => {});
@@ -194,16 +206,33 @@ async function leakRun(ctx: ScenarioContext, endpoints: number): Promise<void> {
   }
   await sleep(ctx.quick ? 1_000 : 5_000);
   samples.push({ at: performance.now() - t0, query: p.query.rss(), connector: p.connector.rss() });
+  // The view must end with what etcd holds: the fleet plus the `live` newest created endpoints.
+  const expected = endpoints + Math.min(created, live);
+  await waitFor(async () => (await queryStatus(p.bus.nc)).endpoints === expected, {
+    timeout: patience.ms,
+    interval: 200,
+    message: `the query service to hold the ${expected} endpoints left after the churn (${failed} transactions failed)`,
+  });
   const status = await queryStatus(p.bus.nc);
   const half = samples.filter((s) => s.at >= durationMs / 2);
+  // Least-squares slope over the second half's samples (MiB per minute): one late GC cannot swing it
+  // the way the first-to-last difference would.
   const slope = (key: "query" | "connector") => {
-    const first = half[0]!;
-    const last = half.at(-1)!;
-    return (last[key] - first[key]) / MiB / ((last.at - first.at) / 60_000) || 0;
+    const xs = half.map((s) => s.at / 60_000);
+    const ys = half.map((s) => s[key] / MiB);
+    const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < xs.length; i++) {
+      num += (xs[i]! - mx) * (ys[i]! - my);
+      den += (xs[i]! - mx) ** 2;
+    }
+    return den > 0 ? num / den : 0;
   };
   for (const key of ["query", "connector"] as const) {
     ctx.recorder.add({
-      name: `${key === "query" ? "query-service" : "connector"} RSS growth, 2nd half of a ${durationMs / 60_000}-min create/delete churn`,
+      name: `${key === "query" ? "query-service" : "connector"} RSS growth, 2nd half of a ${durationMs / 60_000}-min create/delete churn (least-squares slope)`,
       value: slope(key),
       unit: "MiB/min",
       target: "no leak (≈ 0)",

@@ -18,7 +18,16 @@ import {
 import { startEtcd, waitFor } from "@fedview/testkit";
 import { Etcd3 } from "etcd3";
 import { clusterName, SELECTORS } from "./fleet.js";
-import { type Bus, type ChildService, sleep, spawnConnector, spawnQueryService, startBus } from "./harness.js";
+import {
+  type Bus,
+  type ChildService,
+  patience,
+  queryStatus,
+  sleep,
+  spawnConnector,
+  spawnQueryService,
+  startBus,
+} from "./harness.js";
 import { fleetEntries, seedEtcd } from "./load.js";
 import type { ScenarioContext, ScenarioOutcome } from "./scenarios.js";
 
@@ -35,7 +44,7 @@ async function timeToInSync(bus: Bus, names: string[], endpoints: string[]): Pro
   const t0 = performance.now();
   await Promise.all(names.map((name) => bus.applyCluster(name, endpoints)));
   await waitFor(() => names.every((n) => inSync.has(n)), {
-    timeout: 900_000,
+    timeout: patience.ms * 1.5,
     interval: 100,
     message: `${names.length} clusters InSync`,
   });
@@ -64,7 +73,8 @@ async function queryRate(nc: BusConnection, durationMs: number, concurrency = 32
 export async function scaleOut(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   const clusters = ctx.quick ? 3 : 100;
   const perCluster = ctx.quick ? 200 : 1_000;
-  const rateMs = ctx.quick ? 1_500 : 10_000;
+  const rateMs = ctx.quick ? 1_000 : 10_000;
+  const warmMs = ctx.quick ? 300 : 1_000;
   await using bus = await startBus();
   await using etcd = await startEtcd();
   const client = new Etcd3(await etcd.clientOptions());
@@ -92,7 +102,7 @@ export async function scaleOut(ctx: ScenarioContext): Promise<ScenarioOutcome> {
     services.push(second);
     await second.ready();
     // Let the replicas even out the clusters they hold before the next batch arrives.
-    await sleep(ctx.quick ? 1_000 : 10_000);
+    await sleep(ctx.quick ? 500 : 10_000);
     const two = await timeToInSync(
       bus,
       Array.from({ length: clusters }, (_, i) => `r${clusterName(i)}`),
@@ -108,13 +118,20 @@ export async function scaleOut(ctx: ScenarioContext): Promise<ScenarioOutcome> {
     const q1 = await spawnQueryService(bus.nats.url);
     services.push(q1);
     await q1.ready();
+    // Every cluster's endpoints reached the query service.
+    const expected = (1 + 2 * clusters) * perCluster;
+    await waitFor(async () => (await queryStatus(bus.nc)).endpoints === expected, {
+      timeout: patience.ms,
+      interval: 200,
+      message: `${expected} endpoints of ${1 + 2 * clusters} clusters in the query service`,
+    });
     // Warm up (JIT, connections) before measuring.
-    await queryRate(bus.nc, 1_000);
+    await queryRate(bus.nc, warmMs);
     const rate1 = await queryRate(bus.nc, rateMs);
     const q2 = await spawnQueryService(bus.nats.url);
     services.push(q2);
     await q2.ready();
-    await queryRate(bus.nc, 1_000);
+    await queryRate(bus.nc, warmMs);
     const rate2 = await queryRate(bus.nc, rateMs);
     ctx.recorder.add({ name: "selective evals/s over NATS, 1 query service", value: rate1, unit: "req/s" });
     ctx.recorder.add({ name: "selective evals/s over NATS, 2 query-service replicas", value: rate2, unit: "req/s" });

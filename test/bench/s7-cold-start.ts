@@ -6,7 +6,7 @@
  */
 import { querySubject, requestService } from "@fedview/bus";
 import { bigFleet } from "./big-fleet.js";
-import { spawnQueryService } from "./harness.js";
+import { queryStatus, spawnQueryService } from "./harness.js";
 import { rawReplay } from "./load.js";
 import type { ScenarioContext, ScenarioOutcome } from "./scenarios.js";
 
@@ -22,6 +22,8 @@ export async function coldStart(ctx: ScenarioContext): Promise<ScenarioOutcome> 
   const t0 = performance.now();
   await requestService(fleet.bus.nc, querySubject("eval"), { selector: 'pod-template-hash == "h12345"' });
   const firstQueryMs = performance.now() - t0;
+  const loaded = (await queryStatus(fleet.bus.nc)).endpoints;
+  if (loaded !== total) throw new Error(`the query service is ready with ${loaded} endpoints, not ${total}`);
   ctx.recorder.add({
     name: `spawn → ready with ${total / 1000}k endpoints held, no cluster contacted`,
     value: readyMs,
