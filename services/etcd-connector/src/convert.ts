@@ -10,6 +10,7 @@ import {
   resourceRef,
   toFederated,
 } from "@fedview/model";
+import { fastDecodeEtcdResource } from "./fast-decode.js";
 import type { ConvertedValue } from "./types.js";
 
 /** What every cluster serves: calico.md §1 — endpoints and profiles, never policies. */
@@ -51,7 +52,8 @@ function describeIssues(issues: { path: string; message: string }[]): string {
 }
 
 /**
- * Converts one stored key-value of `cluster` to the merged view: decode and validate (model), then
+ * Converts one stored key-value of `cluster` to the merged view: decode and validate (the common
+ * shapes by hand, `fast-decode.ts`, anything else with the model's schema), then
  * federate (prefixes, profile labels only, WorkloadEndpoints without `ipNetworks` hidden). Never
  * throws: anything unusable comes back as `malformed` with a reason that never quotes the value.
  */
@@ -59,11 +61,15 @@ export function convertKeyValue(cluster: string, key: string, value: Uint8Array,
   const ref = parseEtcdKey(key);
   if (ref === null) return { type: "malformed", reason: "not a Calico v3 resource key" };
   const id = federatedId(cluster, ref);
-  const decoded = decodeEtcdResource(key, value, modRevision);
-  if (!decoded.success) return { type: "malformed", kind: ref.kind, id, reason: describeIssues(decoded.issues) };
+  let resource = fastDecodeEtcdResource(ref, value, modRevision);
+  if (resource === undefined) {
+    const decoded = decodeEtcdResource(key, value, modRevision);
+    if (!decoded.success) return { type: "malformed", kind: ref.kind, id, reason: describeIssues(decoded.issues) };
+    resource = decoded.data;
+  }
   let federated: ReturnType<typeof toFederated>;
   try {
-    federated = toFederated(cluster, decoded.data);
+    federated = toFederated(cluster, resource);
   } catch (err) {
     return { type: "malformed", kind: ref.kind, id, reason: err instanceof Error ? err.message : String(err) };
   }
