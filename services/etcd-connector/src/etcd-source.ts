@@ -166,15 +166,20 @@ class EtcdSource implements ClusterSource {
     const resources: SourceResource[] = [];
     const malformed: MalformedEntry[] = [];
     for (const range of this.#ranges) {
-      let key = range.start;
-      for (;;) {
-        const res = await this.#page(range, key, revision, signal);
+      let next: Promise<IRangeResponse> | undefined = this.#page(range, range.start, revision, signal);
+      while (next !== undefined) {
+        const res: IRangeResponse = await next;
         revision ??= res.header.revision;
         origin ??= res.header.cluster_id;
-        for (const kv of res.kvs) this.#convert(kv, resources, malformed);
         const last = res.kvs.at(-1);
-        if (!res.more || last === undefined) break;
-        key = Buffer.concat([last.key, ZERO_BYTE]);
+        // Ask for the next page before converting this one: etcd reads it while we convert.
+        next =
+          res.more && last !== undefined
+            ? this.#page(range, Buffer.concat([last.key, ZERO_BYTE]), revision, signal)
+            : undefined;
+        // Awaited on the next turn; a rejection while converting must not count as unhandled.
+        next?.catch(() => {});
+        for (const kv of res.kvs) this.#convert(kv, resources, malformed);
       }
     }
     return { revision: revision ?? "0", ...(origin ? { origin } : {}), resources, malformed };

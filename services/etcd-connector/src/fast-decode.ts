@@ -16,6 +16,7 @@ import type { CalicoResource, EtcdKeyRef } from "@fedview/model";
 type Json = Record<string, unknown>;
 
 const API_VERSION = "projectcalico.org/v3";
+const NONE: Json = {};
 
 function isObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -104,15 +105,16 @@ const SPECS: Partial<Record<string, Shape>> = {
 };
 
 /**
- * `value` checked against `s` and copied as zod copies a loose object: known fields in the schema's
- * order, then the others in their own order. Undefined when a known field has the wrong type or the
- * object has an own `__proto__`.
+ * `value` with the fields of `over` put in (as `{ ...value, ...over }` would), checked against `s`
+ * and copied as zod copies a loose object: known fields in the schema's order, then the others in
+ * their own order. `over` holds known fields only. Undefined when a known field has the wrong type
+ * or `value` has an own `__proto__`.
  */
-function conform(value: Json, s: Shape): Json | undefined {
+function conform(value: Json, s: Shape, over: Json): Json | undefined {
   if (Object.hasOwn(value, "__proto__")) return undefined;
   const out: Json = {};
   for (const key of s.keys) {
-    const v = value[key];
+    const v = Object.hasOwn(over, key) ? over[key] : value[key];
     if (v === undefined) continue;
     if (!s.check[key]!(v)) return undefined;
     out[key] = v;
@@ -152,11 +154,14 @@ export function fastDecodeEtcdResource(
   // A missing spec or metadata gets the schema's defaults: let the schema supply them.
   if (!isObject(storedMeta) || !isObject(storedSpec)) return undefined;
   // As decodeEtcdResource: name and namespace from the key, resourceVersion from the ModRevision.
-  const meta: Json = { ...storedMeta, name: ref.name };
-  if (ref.namespace !== undefined) meta["namespace"] = ref.namespace;
-  meta["resourceVersion"] = modRevision;
-  const metadata = conform(meta, METADATA);
-  const conformedSpec = metadata && conform(storedSpec, spec);
+  const metadata = conform(
+    storedMeta,
+    METADATA,
+    ref.namespace !== undefined
+      ? { name: ref.name, namespace: ref.namespace, resourceVersion: modRevision }
+      : { name: ref.name, resourceVersion: modRevision },
+  );
+  const conformedSpec = metadata && conform(storedSpec, spec, NONE);
   if (conformedSpec === undefined) return undefined;
-  return conform({ ...json, metadata, spec: conformedSpec }, TOP) as CalicoResource | undefined;
+  return conform(json, TOP, { metadata, spec: conformedSpec }) as CalicoResource | undefined;
 }
