@@ -222,6 +222,35 @@ export async function queryStatus(nc: BusConnection): Promise<QueryServiceStatus
   return answer.result.service;
 }
 
+/**
+ * Waits for the query service to hold `endpoints`; on timeout the error says how many it holds and
+ * how the connector's log ends, on one line (the run's table shows the first line of a failure).
+ */
+export async function waitForEndpoints(
+  nc: BusConnection,
+  endpoints: number,
+  connector: ChildService | undefined,
+  timeoutMs = patience.ms,
+  interval = 100,
+): Promise<void> {
+  let held = -1;
+  try {
+    await waitFor(
+      async () => {
+        held = (await queryStatus(nc)).endpoints;
+        return held >= endpoints;
+      },
+      { timeout: timeoutMs, interval, message: "endpoints" },
+    );
+  } catch {
+    const tail = connector?.output().split("\n").slice(-3).join(" | ") ?? "";
+    throw new Error(
+      `the pipeline did not converge: the query service holds ${held} of ${endpoints} endpoints after ` +
+        `${timeoutMs / 1000} s${tail ? `; the connector's log ends: ${tail}` : "; the connector logged nothing"}`,
+    );
+  }
+}
+
 /** Percentile of sorted numbers (nearest rank). */
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;

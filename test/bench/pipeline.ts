@@ -2,16 +2,15 @@
  * The whole pipeline for the churn scenarios: one remote etcd holding the fleet, the etcd connector and
  * the query service as child processes, the cluster applied and fully loaded.
  */
-import { type EtcdServer, startEtcd, waitFor } from "@fedview/testkit";
+import { type EtcdServer, startEtcd } from "@fedview/testkit";
 import { Etcd3 } from "etcd3";
 import {
   type Bus,
   type ChildService,
-  patience,
-  queryStatus,
   spawnConnector,
   spawnQueryService,
   startBus,
+  waitForEndpoints,
 } from "./harness.js";
 import { fleetEntries, seedEtcd } from "./load.js";
 
@@ -55,11 +54,7 @@ export async function startPipeline(
     await beforeApply?.({ bus, client, query, connector });
     const cluster = "c001";
     await bus.applyCluster(cluster, etcd.endpoints);
-    await waitFor(async () => (await queryStatus(bus.nc)).endpoints >= endpoints, {
-      timeout: patience.ms,
-      interval: 100,
-      message: `${endpoints} endpoints loaded by the query service (pipeline: etcd → connector → bus → query service)`,
-    });
+    await waitForEndpoints(bus.nc, endpoints, connector);
     log(`pipeline up: ${endpoints} endpoints loaded`);
     return {
       bus,

@@ -7,9 +7,9 @@
  */
 import { querySubject, requestService } from "@fedview/bus";
 import type { EvalResult, QueryAnswer } from "@fedview/query-service";
-import { startEtcd, waitFor } from "@fedview/testkit";
+import { startEtcd } from "@fedview/testkit";
 import { Etcd3 } from "etcd3";
-import { patience, queryStatus, spawnConnector, spawnQueryService, startBus } from "./harness.js";
+import { patience, spawnConnector, spawnQueryService, startBus, waitForEndpoints } from "./harness.js";
 import { fleetEntries, rawJetStreamPublish, rawRangeRead, seedEtcd } from "./load.js";
 import type { ScenarioContext, ScenarioOutcome } from "./scenarios.js";
 
@@ -43,11 +43,7 @@ export async function initialSync(ctx: ScenarioContext): Promise<ScenarioOutcome
 
     const t0 = performance.now();
     await bus.applyCluster("c001", etcd.endpoints);
-    await waitFor(async () => (await queryStatus(bus.nc)).endpoints >= endpoints, {
-      timeout: patience.ms,
-      interval: 50,
-      message: `${endpoints} endpoints in the query service`,
-    });
+    await waitForEndpoints(bus.nc, endpoints, connector, patience.ms, 50);
     const loadedMs = performance.now() - t0;
     const t1 = performance.now();
     const answer = await requestService<QueryAnswer<EvalResult>>(
