@@ -231,4 +231,54 @@ west   kubernetes   https://10.0.0.9:6443
       'Resource type "pods" is not supported: fedview manages remoteclusterconfigurations (or rcc) only\n',
     );
   });
+
+  it("never shows a secret stored straight into the datastore: a numeric password, a token, a URL's password", async () => {
+    const key = "/calico/resources/v3/projectcalico.org/remoteclusterconfigurations/raw";
+    const raw = {
+      apiVersion: "projectcalico.org/v3",
+      kind: "RemoteClusterConfiguration",
+      metadata: { name: "raw" },
+      spec: {
+        datastoreType: "etcdv3",
+        etcdEndpoints: "https://10.0.0.5:2379, https://fedview:url-pw-6152@10.0.0.6:2379",
+        etcdUsername: "fedview",
+        etcdPassword: 739182465,
+        k8sAPIEndpoint: "https://admin:api-pw-8841@10.0.0.7:6443",
+        k8sAPIToken: "token-3c1f77",
+      },
+    };
+    await servers[mode].etcd.etcdctl("put", key, JSON.stringify(raw));
+    const shown = [
+      await fedview(mode, "get", "rcc", "raw", "-o", "yaml"),
+      await fedview(mode, "get", "rcc", "-o", "json"),
+      await fedview(mode, "delete", "rcc", "raw"),
+    ];
+    expect(shown.map((r) => r.code)).toEqual([0, 0, 0]);
+    const text = shown.map((r) => r.stdout + r.stderr).join("");
+    for (const secret of ["739182465", "url-pw-6152", "api-pw-8841", "token-3c1f77"])
+      expect(text).not.toContain(secret);
+    expect(shown[0]!.stdout).toContain("  etcdEndpoints: https://10.0.0.5:2379,https://[REDACTED]@10.0.0.6:2379\n");
+    expect(shown[0]!.stdout).toContain('  etcdPassword: "[REDACTED]"\n');
+  });
+
+  it("apply of what get shows keeps the stored password in place of [REDACTED]", async () => {
+    const rcc = (password: string) =>
+      `apiVersion: projectcalico.org/v3\nkind: RemoteClusterConfiguration\nmetadata:\n  name: kept\nspec:\n  datastoreType: etcdv3\n  etcdEndpoints: https://10.0.0.8:2379\n  etcdUsername: fedview\n  etcdPassword: ${password}\n`;
+    expect((await fedview(mode, "apply", "-f", await file("kept.yaml", rcc("kept-pw-0193")))).code).toBe(0);
+    const shown = await fedview(mode, "get", "rcc", "kept", "-o", "yaml");
+    expect(shown.stdout).toContain('etcdPassword: "[REDACTED]"');
+    expect(await fedview(mode, "apply", "-f", await file("kept-shown.yaml", shown.stdout))).toEqual({
+      code: 0,
+      stdout: "remoteclusterconfiguration/kept unchanged\n",
+      stderr: "",
+    });
+    const stored = await servers[mode].etcd.etcdctl(
+      "get",
+      "--print-value-only",
+      "/calico/resources/v3/projectcalico.org/remoteclusterconfigurations/kept",
+    );
+    expect(stored).toContain("kept-pw-0193");
+    expect(stored).not.toContain("[REDACTED]");
+    expect((await fedview(mode, "delete", "rcc", "kept")).code).toBe(0);
+  });
 });

@@ -75,30 +75,44 @@ export function applyEndpoint(context: HandlerContext): UnaryEndpoint<ApplyReque
     handler: (request) =>
       counted(context, "apply", async () => {
         const documents = request.sealed !== undefined ? openDocuments(context, request.sealed) : request.documents;
-        const located =
-          documents !== undefined
-            ? parseRccDocuments(documents)
-            : { objects: locateObjects(request.objects ?? []), issues: [] };
-        const { prepared, issues } = await prepare(context, located.objects, located.issues);
-        if (issues.length > 0) {
-          context.logger.info(
-            { objects: located.objects.length, issues: issues.length },
-            "apply refused: the input has invalid RemoteClusterConfigurations; nothing was written",
-          );
-          throw new InvalidRequestError(summarize(issues), issues);
-        }
-        const items: ApplyItemResult[] = [];
-        for (const item of prepared) items.push(await write(context, item));
-        const count = (result: ApplyItemResult["result"]) => items.filter((i) => i.result === result).length;
-        return {
-          items,
-          created: count("created"),
-          updated: count("updated"),
-          unchanged: count("unchanged"),
-          failed: count("failed"),
-        };
+        return applyRccs(context, documents !== undefined ? { documents } : { objects: request.objects ?? [] });
       }),
   });
+}
+
+/** What {@link applyRccs} needs of a handler context: the store, a logger and the validation options. */
+export type ApplyContext = Pick<HandlerContext, "store" | "logger" | "validation">;
+
+/**
+ * Validates every RCC of `input` (YAML or JSON text, or parsed objects) and, when all are valid, creates,
+ * updates or leaves each unchanged, keeping a stored secret where the input gives `[REDACTED]`. Throws
+ * {@link InvalidRequestError} with every issue, secret values taken out, when any is invalid: nothing is
+ * written then. The `apply` endpoint and `fedview apply` in-process both apply through this.
+ */
+export async function applyRccs(
+  context: ApplyContext,
+  input: { documents: string } | { objects: unknown[] },
+): Promise<ApplyResponse> {
+  const located =
+    "documents" in input ? parseRccDocuments(input.documents) : { objects: locateObjects(input.objects), issues: [] };
+  const { prepared, issues } = await prepare(context, located.objects, located.issues);
+  if (issues.length > 0) {
+    context.logger.info(
+      { objects: located.objects.length, issues: issues.length },
+      "apply refused: the input has invalid RemoteClusterConfigurations; nothing was written",
+    );
+    throw new InvalidRequestError(summarize(issues), issues);
+  }
+  const items: ApplyItemResult[] = [];
+  for (const item of prepared) items.push(await write(context, item));
+  const count = (result: ApplyItemResult["result"]) => items.filter((i) => i.result === result).length;
+  return {
+    items,
+    created: count("created"),
+    updated: count("updated"),
+    unchanged: count("unchanged"),
+    failed: count("failed"),
+  };
 }
 
 function openDocuments(context: HandlerContext, sealed: SealedSecrets): string {
@@ -122,7 +136,7 @@ function openDocuments(context: HandlerContext, sealed: SealedSecrets): string {
 }
 
 async function prepare(
-  context: HandlerContext,
+  context: ApplyContext,
   objects: LocatedObject[],
   parseIssues: ValidationIssue[],
 ): Promise<{ prepared: Prepared[]; issues: ValidationIssue[] }> {
@@ -168,7 +182,7 @@ async function prepare(
   return { prepared, issues };
 }
 
-async function write(context: HandlerContext, item: Prepared): Promise<ApplyItemResult> {
+async function write(context: ApplyContext, item: Prepared): Promise<ApplyItemResult> {
   const { name, object } = item;
   const wanted = object.metadata.resourceVersion;
   try {

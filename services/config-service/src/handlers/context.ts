@@ -7,7 +7,7 @@ import {
   type SealingKeyPair,
   UnavailableError,
 } from "@fedview/bus";
-import { isValidClusterName, type RemoteClusterValidationOptions } from "@fedview/model";
+import { isValidClusterName, type RemoteClusterValidationOptions, withoutUserInfo } from "@fedview/model";
 import type { Logger } from "pino";
 import { DatastoreError, RccConflictError, RccNotFoundError } from "../errors.js";
 import { REDACTED } from "../logger.js";
@@ -27,12 +27,28 @@ export interface HandlerContext {
 /** RCC spec fields that hold a secret in clear: shown as `[REDACTED]` by get, list and delete. */
 export const REDACTED_SPEC_FIELDS = ["etcdPassword", "k8sAPIToken"] as const;
 
-/** A copy of the RCC whose secret fields read `[REDACTED]`. */
+/** RCC spec fields holding endpoint URLs, where a `user:password@` may have been typed (and stored). */
+const ENDPOINT_SPEC_FIELDS = ["etcdEndpoints", "k8sAPIEndpoint"] as const;
+
+/**
+ * A copy of the RCC whose secret fields read `[REDACTED]`, and whose endpoint URLs show `[REDACTED]@`
+ * for any user info. Validation refuses such URLs, but an RCC written straight into the datastore (by
+ * calicoctl or kubectl) can still hold one.
+ */
 export function redactRcc(rcc: RccObject): RccObject {
   const spec = { ...rcc.spec };
   for (const field of REDACTED_SPEC_FIELDS) {
     // Whatever its type: a password stored as a number is still a password.
     if (spec[field] !== undefined && spec[field] !== null && spec[field] !== "") spec[field] = REDACTED;
+  }
+  for (const field of ENDPOINT_SPEC_FIELDS) {
+    const value = spec[field];
+    if (typeof value === "string" && value.includes("@")) {
+      spec[field] = value
+        .split(",")
+        .map((url) => withoutUserInfo(url.trim()))
+        .join(",");
+    }
   }
   return { ...rcc, spec };
 }
