@@ -6,10 +6,9 @@ import { parseDuration } from "@fedview/model";
 import { Command, CommanderError, Option } from "commander";
 import { runApply } from "./commands/apply.js";
 import { runDelete } from "./commands/delete.js";
-import { runEndpoint } from "./commands/endpoint.js";
+import { runEndpointQuery } from "./commands/endpoints.js";
 import { runEval } from "./commands/eval.js";
 import { runGet } from "./commands/get.js";
-import { runHost } from "./commands/host.js";
 import { runPolicy } from "./commands/policy.js";
 import { runStatus } from "./commands/status.js";
 import { runUp } from "./commands/up.js";
@@ -153,7 +152,7 @@ function createProgram(ctx: CommandContext, setExit: (code: number) => void): Co
       .description("show the policies, profiles and rule matches of endpoints whose name contains a substring")
       .argument("<substring>", "matched against `Workload endpoint <host>/<orch>/<ns>.<pod>/<endpoint>`"),
   ).action(async (substring: string, flags, cmd: Command) =>
-    setExit(await runEndpoint(ctx, globals(cmd), substring, flags)),
+    setExit(await runEndpointQuery(ctx, globals(cmd), "endpoint", substring, flags)),
   );
 
   display(
@@ -161,7 +160,9 @@ function createProgram(ctx: CommandContext, setExit: (code: number) => void): Co
       .command("host")
       .description("show the policies, profiles and rule matches of every endpoint on a host")
       .argument("<hostname>", "a local node, or <cluster>/<node> for a remote one"),
-  ).action(async (hostname: string, flags, cmd: Command) => setExit(await runHost(ctx, globals(cmd), hostname, flags)));
+  ).action(async (hostname: string, flags, cmd: Command) =>
+    setExit(await runEndpointQuery(ctx, globals(cmd), "host", hostname, flags)),
+  );
 
   program
     .command("version")
