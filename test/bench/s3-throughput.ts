@@ -7,8 +7,8 @@
  * highest step that holds is then run for 60 s under the same rule. Each key is updated at most once
  * per `endpoints / rate` ≥ 1.3 s, longer than the lag allowed, so the state stream (one message per
  * subject) never replaces an update the query service has not read while a step holds.
- * Limits, same run: the raw etcd put rate of the same generator (nothing else consuming) and the raw
- * pipelined JetStream publish rate of the same bytes. At the end the query service's view must equal
+ * Limit, same run: the slower of the raw etcd put rate of the same generator (nothing else consuming)
+ * and the raw pipelined JetStream publish rate of the same bytes. At the end the query service's view must equal
  * the last put of every endpoint, or the scenario fails.
  */
 import { querySubject, requestService } from "@fedview/bus";
@@ -116,20 +116,32 @@ export async function throughput(ctx: ScenarioContext): Promise<ScenarioOutcome>
 
   const figure = held ?? best;
   const value = figure?.holds ? figure.achieved : 0;
+  // The pipeline can go no faster than the slower of its two raw legs: etcd taking the puts, JetStream
+  // storing the events.
+  const limit =
+    rawPublishRate < raw.achieved
+      ? { value: rawPublishRate, what: "raw JetStream publish rate, same bytes (the slower raw leg)" }
+      : { value: raw.achieved, what: "raw etcd put rate of the generator (the slower raw leg)" };
   ctx.recorder.add({
     name: holdMs > 0 ? `highest churn held ${holdMs / 1000} s with bounded lag` : "highest churn step held",
     value,
     unit: "updates/s",
-    limit: { value: raw.achieved, what: "raw etcd put rate of the generator" },
+    limit,
     higherIsBetter: true,
     target: "≥ 20k updates/s",
     ...(ctx.quick ? {} : { pass: value >= 20_000 }),
   });
-  ctx.recorder.add({
-    name: "raw JetStream publish rate, same bytes",
-    value: rawPublishRate,
-    unit: "msgs/s",
-  });
+  if (holdMs > 0) {
+    ctx.recorder.add({
+      name: `highest ${stepMs / 1000}-s step held`,
+      value: best?.achieved ?? 0,
+      unit: "updates/s",
+      limit,
+      higherIsBetter: true,
+    });
+  }
+  ctx.recorder.add({ name: "raw etcd put rate of the generator", value: raw.achieved, unit: "updates/s" });
+  ctx.recorder.add({ name: "raw JetStream publish rate, same bytes", value: rawPublishRate, unit: "msgs/s" });
   if (figure !== undefined) {
     ctx.recorder.note(
       `at ${figure.rate}/s: lag at most ${figure.maxLag} updates, ${figure.lagAtEnd} at the end of the step, ` +
