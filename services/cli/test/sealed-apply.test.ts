@@ -132,6 +132,18 @@ describe("fedview apply over NATS", () => {
     expect(await carrying(from, PASSWORD)).toEqual([]);
   });
 
+  it("refuses, before sending, an input too large for one NATS message once sealed", async () => {
+    const from = seen.length;
+    // 900 kB fits under the server's 1 MiB max_payload in clear, but not once sealed and base64-encoded.
+    const run = await apply(nats.url, `${rcc("large").trimEnd()}\n  note: ${"n".repeat(900 * 1024)}\n`);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /^the input is too large: sealed, it takes \d+ bytes, which exceeds the NATS server's max_payload of 1048576 bytes; split it into several files and apply each\n$/,
+    );
+    await sniffer.flush();
+    expect(seen.slice(from).filter((m) => m.subject === "fedview.v1.config.apply")).toEqual([]);
+  });
+
   it("refuses a config service that advertises no sealing key, sending nothing", async () => {
     await using bare = await startNats({ jetstream: false });
     await using nc = await connectBus({ servers: bare.url });
