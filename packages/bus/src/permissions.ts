@@ -10,7 +10,8 @@
  * | `k8s-connector`  | same as `etcd-connector`                                    | its inbox only                    |
  * | `query-service`  | replies and watch streams (`_INBOX.>`) only                 | `fedview.v1.query.>`, `$SRV`      |
  * | `query-client`   | `fedview.v1.query.>` requests                               | resources, statuses (read-only)   |
- * | `cli`            | query and config requests, `$SRV.INFO` of the config service | resources, statuses (read-only)  |
+ * | `cli`            | query and config requests, `$SRV.PING|INFO|STATS` (the      | resources, statuses (read-only)   |
+ * |                  | config service's INFO carries the key `fedview apply` seals to) |                               |
  *
  * JetStream is reached through its API subjects, so each role gets exactly the API calls it makes on
  * the streams it uses (`$JS.API.STREAM.INFO.<stream>`, `…CONSUMER.CREATE.<stream>.>`, …): a connector
