@@ -83,8 +83,10 @@ describe("remote etcd faults", () => {
       const proxy = remote.proxy!;
       // Hold the connector's bytes so its watch falls behind, change a lot, compact it all away.
       proxy.pause();
-      // Enough to fill the held connection's buffers, quick enough to beat gRPC's keepalive (15 s).
-      const { written } = await remote.churn.run(Math.min(Math.ceil(FIGURES.churnUpdates / 2), 1000), {
+      // Enough to fill the held connection's buffers (300 at least, whatever the figures), quick
+      // enough to beat gRPC's keepalive (15 s).
+      const changes = Math.min(Math.max(Math.ceil(FIGURES.churnUpdates / 2), 300), 1000);
+      const { written } = await remote.churn.run(changes, {
         concurrency: 8,
       });
       const head = (await remote.client.put("/fedview-chaos/compaction-mark").value("x")).header.revision;

@@ -6,7 +6,7 @@
  * environment only, with its metrics port fixed so that a restart answers on the same `/readyz`.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -21,11 +21,57 @@ const TSX_LOADER = pathToFileURL(join(ROOT, "node_modules", "tsx", "dist", "load
 
 const USE_TSX = /^(1|true|yes|on)$/i.test(process.env["FEDVIEW_CHAOS_TSX"] ?? "");
 const BUILD_LOCK = join(tmpdir(), "fedview-chaos-build.lock");
+/** Written after a successful build; a build is skipped while no input is newer than it. */
+const BUILD_STAMP = join(ROOT, "test", "chaos", "dist", ".services-built");
 let built: Promise<void> | undefined;
 
+/** The newest modification time of the files the services are built from (sources and configs). */
+function newestInput(): number {
+  let newest = statSync(join(ROOT, "tsconfig.base.json")).mtimeMs;
+  const walk = (dir: string) => {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else newest = Math.max(newest, statSync(path).mtimeMs);
+    }
+  };
+  for (const group of ["packages", "services"]) {
+    for (const entry of readdirSync(join(ROOT, group), { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const base = join(ROOT, group, entry.name);
+      walk(join(base, "src"));
+      for (const file of ["tsconfig.json", "package.json"]) {
+        try {
+          newest = Math.max(newest, statSync(join(base, file)).mtimeMs);
+        } catch {
+          // not every workspace has both
+        }
+      }
+    }
+  }
+  return newest;
+}
+
+/** True when the last build is newer than every input and left every service's entry point. */
+function upToDate(): boolean {
+  try {
+    return statSync(BUILD_STAMP).mtimeMs > newestInput() && SERVICE_NAMES.every((name) => builtEntry(name));
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Brings the services' `dist` up to date with `tsc -b` (a no-op when it is), once per test process.
- * Test files run in parallel processes: a lock directory keeps their builds from writing at once.
+ * Brings the services' `dist` up to date with `tsc -b`, once per test process, and not at all while
+ * nothing changed since the last build (a no-op `tsc -b` of four services still costs seconds of CPU
+ * per test file). Test files run in parallel processes: a lock directory keeps their builds from
+ * writing at once.
  */
 function ensureBuilt(): Promise<void> {
   built ??= (async () => {
@@ -44,11 +90,19 @@ function ensureBuilt(): Promise<void> {
       }
     }
     try {
+      if (upToDate()) return;
+      // Inputs changed after this moment are built by the next run: the stamp is this moment's.
+      const startedAt = new Date();
       const tsc = join(ROOT, "node_modules", "typescript", "bin", "tsc");
       const projects = SERVICE_NAMES.map((name) => join(ROOT, "services", name));
       const run = spawnSync(process.execPath, [tsc, "-b", ...projects], { cwd: ROOT, encoding: "utf8" });
       if (run.status !== 0 && !SERVICE_NAMES.every((name) => builtEntry(name))) {
         throw new Error(`building the services failed:\n${run.stdout}${run.stderr}`);
+      }
+      if (run.status === 0) {
+        mkdirSync(join(BUILD_STAMP, ".."), { recursive: true });
+        writeFileSync(BUILD_STAMP, `${startedAt.toISOString()}\n`);
+        utimesSync(BUILD_STAMP, startedAt, startedAt);
       }
     } finally {
       rmSync(BUILD_LOCK, { recursive: true, force: true });
