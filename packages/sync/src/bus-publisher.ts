@@ -2,14 +2,16 @@ import {
   type BusConnection,
   type CalicoResource,
   type ClusterStatus,
+  DEFAULT_STATE_STREAM,
+  decodeClusterStatus,
   EncodeError,
-  openStateReader,
   publishClusterStatus,
   purgeTombstones,
   ResourcePublisher,
   readClusterInventory,
+  statusSubject,
 } from "@fedview/bus";
-import { jetstream } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { errorText, ResourceRejectedError } from "./errors.js";
 import type { ClusterPublisher, ClusterStatusReport, PublishedClusterState, PublishedResource } from "./types.js";
 
@@ -98,15 +100,16 @@ export function createBusPublisher(nc: BusConnection, options: BusPublisherOptio
           resources.push({ kind: e.kind, id: e.id, revision: e.revision, generation: e.generation, op: e.op });
         }
       }
+      // The last message of one exact subject is an indexed lookup; a filtered consumer (as the
+      // inventory needs) makes the server scan the stream, which 100 clusters seeding at once felt.
+      const jsm = await jetstreamManager(nc);
+      const last = await jsm.streams.getMessage(options.stream ?? DEFAULT_STATE_STREAM, {
+        last_by_subj: statusSubject(cluster),
+      });
       let status: ClusterStatusReport | undefined;
-      const reader = await openStateReader(nc, { ...streamOptions, filter: { type: "status", cluster } });
-      try {
-        for await (const item of reader) {
-          if (item.type === "snapshot-complete") break;
-          if (item.type === "status") status = item.status.op === "upsert" ? fromStatusMessage(item.status) : undefined;
-        }
-      } finally {
-        await reader.close();
+      if (last) {
+        const message = decodeClusterStatus(last.data, last.subject);
+        status = message.op === "upsert" ? fromStatusMessage(message) : undefined;
       }
       return { resources, ...(status ? { status } : {}) };
     },

@@ -473,8 +473,11 @@ export class ClusterSync implements AsyncDisposable {
     await this.#settle().catch(() => {});
     this.#ackFailure = undefined;
     let state: Awaited<ReturnType<ClusterPublisher["readState"]>>;
+    // Bounded with the listings: each read of a cluster's state makes the server scan the stream
+    // for its subjects, and 100 clusters seeding at once stalled the server (lease renewals too).
+    const read = () => this.#publisher.readState(this.cluster, signal);
     try {
-      state = await this.#publisher.readState(this.cluster, signal);
+      state = await (this.#permits ? this.#permits.run(read, signal) : read());
     } catch (err) {
       throw new PublishError(`reading the cluster's state from the bus failed: ${errorText(err)}`, { cause: err });
     }

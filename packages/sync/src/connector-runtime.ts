@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   type BusConnection,
   type ConnectionConfig,
@@ -141,6 +142,12 @@ export class ConnectorRuntime implements AsyncDisposable {
   #leaseKv: KV | undefined;
   #rebalanceLoop: Promise<void> | undefined;
   #purgeLoop: Promise<void> | undefined;
+  /** Live replicas as last counted by the rebalancing (1 until then). */
+  #replicas = 1;
+  /** Configs of clusters nobody here serves, waiting for the end of their burst to be claimed. */
+  readonly #unclaimed = new Set<string>();
+  /** Clusters claimed as part of this replica's share whose claim has not completed yet. */
+  readonly #acquiring = new Set<string>();
   readonly #purge: TombstonePurgeStatus = { runs: 0, purged: 0, failures: 0 };
   #store: ConnectionConfigStore | undefined;
   #watch: ConnectionConfigWatch | undefined;
@@ -338,7 +345,40 @@ export class ConnectorRuntime implements AsyncDisposable {
     this.#desired.set(config.cluster, desired);
     const sync = this.#syncs.get(config.cluster);
     if (sync) sync.update(desired);
-    else this.#scheduleClaim(config.cluster, "serve");
+    else this.#queueClaim(config.cluster);
+  }
+
+  /**
+   * New configs arrive in bursts (100 RCCs applied at once). Each replica claims at once only its
+   * deficit — fair share (clusters / live replicas) minus what it serves or is acquiring — and the
+   * rest a rebalance interval later, when the replicas below their share have taken theirs. Claiming
+   * everything at once made the busiest replica take clusters, list them, hand them over and have
+   * them listed again elsewhere. Each replica takes its deficit in its own order (a hash of its id),
+   * so two replicas seldom race for the same names.
+   */
+  #queueClaim(cluster: string): void {
+    this.#unclaimed.add(cluster);
+    if (this.#unclaimed.size > 1) return;
+    // Let the rest of the burst arrive (it comes in one read of the config bucket). A real timer,
+    // not the injected clock: this is no delay a test should have to move.
+    setTimeout(() => this.#claimBurst(), 50).unref();
+  }
+
+  #claimBurst(): void {
+    const names = [...this.#unclaimed].filter((c) => this.#desired.has(c) && !this.#syncs.has(c));
+    this.#unclaimed.clear();
+    if (this.#closing.signal.aborted || names.length === 0) return;
+    const replicas = Math.max(1, this.#replicas);
+    const fair = Math.ceil(this.#desired.size / replicas);
+    const deficit = replicas < 2 ? names.length : Math.max(0, fair - this.#syncs.size - this.#acquiring.size);
+    const order = (c: string) => createHash("sha1").update(`${this.#o.replicaId}\u0000${c}`).digest("hex");
+    const ranked = names.map((c) => ({ c, k: order(c) })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0));
+    for (const [i, { c }] of ranked.entries()) {
+      if (i < deficit) {
+        if (!this.#claimPending.has(c)) this.#acquiring.add(c);
+        this.#scheduleClaim(c, "serve");
+      } else this.#claimAfter(c, "serve", this.#o.rebalanceIntervalMs ?? 5_000);
+    }
   }
 
   #onDelete(cluster: string): void {
@@ -375,14 +415,16 @@ export class ConnectorRuntime implements AsyncDisposable {
     if (this.#claimPending.has(cluster) || this.#closing.signal.aborted) return;
     this.#claimPending.add(cluster);
     void (async () => {
-      if (delayMs > 0) await this.#clock.sleep(delayMs, this.#closing.signal);
-      this.#claimPending.delete(cluster);
-      if (this.#closing.signal.aborted || this.#syncs.has(cluster)) return;
       try {
+        if (delayMs > 0) await this.#clock.sleep(delayMs, this.#closing.signal);
+        this.#claimPending.delete(cluster);
+        if (this.#closing.signal.aborted || this.#syncs.has(cluster)) return;
         const held = await this.#leases?.claim(cluster);
         if (!held && mode === "cleanup" && !this.#desired.has(cluster)) await this.#leases?.release(cluster);
       } catch (err) {
         this.#logger.warn({ cluster, err: errorText(err) }, "claiming a cluster failed; retrying on the next round");
+      } finally {
+        this.#acquiring.delete(cluster);
       }
     })();
   }
@@ -399,10 +441,20 @@ export class ConnectorRuntime implements AsyncDisposable {
       if (closing.aborted) return;
       try {
         const replicas = await this.#liveReplicas();
+        this.#replicas = replicas;
         const desired = [...this.#desired.values()].length;
         const fair = Math.ceil(desired / Math.max(1, replicas));
         if (replicas < 2 || this.#syncs.size <= fair) continue;
-        const cluster = [...this.#syncs.keys()].sort().at(-1)!;
+        // Never one still connecting or listing: that work would be thrown away and done again.
+        const settled = [...this.#syncs].filter(([, sync]) => {
+          const status = sync.status().status;
+          return status !== "Connecting" && status !== "ResyncInProgress";
+        });
+        const cluster = settled
+          .map(([name]) => name)
+          .sort()
+          .at(-1);
+        if (cluster === undefined) continue;
         this.#logger.info({ cluster, owned: this.#syncs.size, fair, replicas }, "handing a cluster over to rebalance");
         this.#enqueue(cluster, async () => {
           const sync = this.#syncs.get(cluster);

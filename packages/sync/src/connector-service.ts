@@ -54,6 +54,8 @@ export interface ConnectorService extends AsyncDisposable {
 export function createConnectorService(options: ConnectorServiceOptions): ConnectorService {
   const { config, logger } = options;
   let nc: BusConnection | undefined;
+  /** Resource and status publishes: a connection of their own, see `start`. */
+  let data: BusConnection | undefined;
   let runtime: ConnectorRuntime | undefined;
   let http: MetricsServer | undefined;
   let started: Promise<void> | undefined;
@@ -61,7 +63,7 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
 
   const ready = () => {
     const reasons: string[] = [];
-    if (!nc || nc.isClosed()) reasons.push("not connected to NATS");
+    if (!nc || nc.isClosed() || !data || data.isClosed()) reasons.push("not connected to NATS");
     if (!runtime?.status().configsSynced) reasons.push("connection configs not read yet");
     return { ready: reasons.length === 0, reasons };
   };
@@ -76,6 +78,10 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
         ...(config.leasesBucket !== undefined ? { leasesBucket: config.leasesBucket } : {}),
       });
     }
+    // Leases and configs on one connection, the clusters' publishes on another: a renewal queued
+    // behind a listing's thousands of unacknowledged publishes (4 listings × the window) waited
+    // seconds for its ack, so leases expired while their clusters listed and were listed again.
+    data = await connectBus({ ...config.bus, name: `${config.bus.name ?? "fedview-connector"}-data` });
     runtime = createConnectorRuntime({
       nc,
       datastoreType: options.datastoreType,
@@ -85,7 +91,7 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
       replicaId: config.replicaId,
       logger,
       metrics: options.metrics,
-      publisher: createBusPublisher(nc, config.stateStream !== undefined ? { stream: config.stateStream } : {}),
+      publisher: createBusPublisher(data, config.stateStream !== undefined ? { stream: config.stateStream } : {}),
       relistConcurrency: config.relistConcurrency,
       backoff: config.backoff,
       livenessIntervalMs: config.livenessIntervalMs,
@@ -109,6 +115,7 @@ export function createConnectorService(options: ConnectorServiceOptions): Connec
     await started?.catch(() => {});
     await runtime?.[Symbol.asyncDispose]();
     await http?.[Symbol.asyncDispose]();
+    await data?.close().catch((err: unknown) => logger.warn({ err: errorText(err) }, "closing NATS failed"));
     await nc?.close().catch((err: unknown) => logger.warn({ err: errorText(err) }, "closing NATS failed"));
     logger.info(`${options.displayName} stopped`);
   }
