@@ -32,6 +32,7 @@ import { inventoryEndpoint } from "./handlers/inventory.js";
 import { policyEndpoint } from "./handlers/policy.js";
 import { statusEndpoint } from "./handlers/status.js";
 import { watchEndpoint } from "./handlers/watch.js";
+import { collectGarbage } from "./heap.js";
 import { createQueryMetrics, type QueryMetrics } from "./metrics.js";
 import type { ClusterProblem, QueryServiceStatus } from "./types.js";
 import { FederatedView } from "./view.js";
@@ -254,7 +255,11 @@ export function createQueryService(config: QueryServiceConfig, deps: QueryServic
                 }
                 break;
               case "snapshot-complete":
-                if (!ready && service === undefined) void serve();
+                if (!ready && service === undefined) {
+                  const gcMs = collectGarbage();
+                  log.info({ gcMs: Math.round(gcMs) }, "heap collected after loading the snapshot");
+                  void serve();
+                }
                 break;
             }
           }
