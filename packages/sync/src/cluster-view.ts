@@ -93,6 +93,8 @@ function maxRevision(a: string, b: string): string {
  */
 export class ClusterView {
   readonly #entries = new Map<string, ViewEntry>();
+  /** Live entries by kind. */
+  readonly #counts = new Map<string, number>();
   #seen = new Map<string, bigint>();
   /** Keys in `seen` that are not in `entries` (deleted), with when, oldest first. */
   #deleted = new Map<string, number>();
@@ -131,9 +133,28 @@ export class ClusterView {
 
   /** Live resources by kind. */
   counts(): Record<string, number> {
+    // Kept as entries change: the status asks after every watched batch, and counting 100k entries
+    // per batch was a visible share of the watch path.
     const counts: Record<string, number> = {};
-    for (const e of this.#entries.values()) counts[e.kind] = (counts[e.kind] ?? 0) + 1;
+    for (const [kind, n] of this.#counts) if (n > 0) counts[kind] = n;
     return counts;
+  }
+
+  #put(key: string, entry: ViewEntry): void {
+    if (!this.#entries.has(key)) this.#counts.set(entry.kind, (this.#counts.get(entry.kind) ?? 0) + 1);
+    this.#entries.set(key, entry);
+  }
+
+  #remove(key: string): void {
+    const e = this.#entries.get(key);
+    if (e === undefined) return;
+    this.#entries.delete(key);
+    this.#counts.set(e.kind, (this.#counts.get(e.kind) ?? 1) - 1);
+  }
+
+  #clearEntries(): void {
+    this.#entries.clear();
+    this.#counts.clear();
   }
 
   /**
@@ -141,14 +162,14 @@ export class ClusterView {
    * unknown origin, so the next listing is diffed by revision and content, never by ordering.
    */
   seed(published: Iterable<PublishedResource>): void {
-    this.#entries.clear();
+    this.#clearEntries();
     this.#seen = new Map();
     this.#deleted = new Map();
     this.#origin = undefined;
     this.#revisionsComparable = false;
     for (const p of published) {
       if (p.op !== "upsert") continue;
-      this.#entries.set(resourceKey(p.kind, p.id), {
+      this.#put(resourceKey(p.kind, p.id), {
         kind: p.kind,
         id: p.id,
         revision: p.revision,
@@ -218,7 +239,7 @@ export class ClusterView {
       if (prior === undefined || prior < rev(r.revision)) seen.set(key, rev(r.revision));
     }
     for (const r of diff.upserts) this.#setEntry(r, generation, snapshot.origin);
-    for (const d of diff.deletes) this.#entries.delete(resourceKey(d.kind, d.id));
+    for (const d of diff.deletes) this.#remove(resourceKey(d.kind, d.id));
     // Deleted keys still remembered are those deleted after the listing (kept above), oldest first.
     const deleted = new Map<string, number>();
     for (const [key, at] of this.#deleted) if (seen.has(key) && !this.#entries.has(key)) deleted.set(key, at);
@@ -266,7 +287,7 @@ export class ClusterView {
   commitDelete(kind: string, id: string, revision: string, now = 0): void {
     const key = resourceKey(kind, id);
     this.#seen.set(key, rev(revision));
-    this.#entries.delete(key);
+    this.#remove(key);
     this.#rememberDeleted(key, now);
   }
 
@@ -290,7 +311,7 @@ export class ClusterView {
 
   /** Records that everything was retracted from the bus. */
   clear(): void {
-    this.#entries.clear();
+    this.#clearEntries();
     this.#seen = new Map();
     this.#deleted = new Map();
     this.#origin = undefined;
@@ -322,7 +343,7 @@ export class ClusterView {
 
   #setEntry(r: SourceResource, generation: number, origin: string | undefined): void {
     // No digest: hashing every published resource cost the watch path more than it saved relists.
-    this.#entries.set(resourceKey(r.kind, r.id), {
+    this.#put(resourceKey(r.kind, r.id), {
       kind: r.kind,
       id: r.id,
       revision: r.revision,

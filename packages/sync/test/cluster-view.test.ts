@@ -282,6 +282,24 @@ describe("ClusterView properties", () => {
     );
   });
 
+  it("counts by kind always equal the live entries, whatever was seeded, listed, upserted and deleted", () => {
+    fc.assert(
+      fc.property(fc.array(resourceArb), fc.array(resourceArb), fc.array(resourceArb), (bus, listed, watched) => {
+        const view = new ClusterView();
+        view.seed(uniq(bus).map((r) => pub(r)));
+        const listing = snap(50, uniq(listed), "o");
+        view.commitSnapshot(listing, view.planSnapshot(listing, 1), 1);
+        for (const [i, r] of watched.entries()) {
+          if (i % 3 === 2) view.commitDelete(r.kind, r.id, String(60 + i));
+          else view.commitUpsert(res(r.id, 60 + i, r.value, r.kind), 1);
+        }
+        const expected: Record<string, number> = {};
+        for (const e of view.entries()) expected[e.kind] = (expected[e.kind] ?? 0) + 1;
+        expect(view.counts()).toEqual(expected);
+      }),
+    );
+  });
+
   it("applying the same listing twice publishes nothing the second time", () => {
     fc.assert(
       fc.property(fc.array(resourceArb), fc.array(resourceArb), fc.boolean(), (bus, listed, sameOrigin) => {
