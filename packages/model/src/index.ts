@@ -121,6 +121,7 @@ export {
   workloadEndpointIdentity,
   workloadEndpointShortDisplayName,
 } from "./naming.js";
+export { isPlainStringMap, isRecord, isStringArray } from "./objects.js";
 export {
   DEFAULT_TIER,
   GlobalNetworkPolicySchema,

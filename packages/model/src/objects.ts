@@ -22,3 +22,21 @@ export function assignOwn<T>(target: Record<string, T>, source: Record<string, T
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+/**
+ * Whether `value` is a plain object whose every value is a string, with no own `__proto__` key
+ * (`JSON.parse` makes one an own property; the schemas treat it apart, so hand-written fast paths
+ * leave such maps to them).
+ */
+export function isPlainStringMap(value: unknown): value is Record<string, string> {
+  if (!isRecord(value) || Object.hasOwn(value, "__proto__")) return false;
+  for (const key in value) if (typeof value[key] !== "string") return false;
+  return true;
+}
+
+/** Whether `value` is an array of strings. */
+export function isStringArray(value: unknown): value is string[] {
+  if (!Array.isArray(value)) return false;
+  for (const item of value) if (typeof item !== "string") return false;
+  return true;
+}

@@ -11,29 +11,12 @@
  * "decodes ⇒ the schema accepts it and gives the same value, byte for byte as JSON".
  */
 import { isUtf8 } from "node:buffer";
-import type { CalicoResource, EtcdKeyRef } from "@fedview/model";
+import { type CalicoResource, type EtcdKeyRef, isPlainStringMap, isRecord, isStringArray } from "@fedview/model";
 
 type Json = Record<string, unknown>;
 
 const API_VERSION = "projectcalico.org/v3";
 const NONE: Json = {};
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** A label or annotation map. `__proto__` keys are left to the schema, which treats them its own way. */
-function isStringMap(value: unknown): boolean {
-  if (!isObject(value) || Object.hasOwn(value, "__proto__")) return false;
-  for (const key in value) if (typeof value[key] !== "string") return false;
-  return true;
-}
-
-function isStringArray(value: unknown): boolean {
-  if (!Array.isArray(value)) return false;
-  for (const item of value) if (typeof item !== "string") return false;
-  return true;
-}
 
 /** The fields of a schema object, in the schema's order, and the check of each (absent always passes). */
 interface Shape {
@@ -55,8 +38,8 @@ function shape(check: Record<string, (value: unknown) => boolean>): Shape {
 const METADATA = shape({
   name: isString,
   namespace: isString,
-  labels: isStringMap,
-  annotations: isStringMap,
+  labels: isPlainStringMap,
+  annotations: isPlainStringMap,
   uid: isString,
   resourceVersion: isString,
   generation: (v) => typeof v === "number",
@@ -64,7 +47,7 @@ const METADATA = shape({
 });
 
 /** The top level of every kind's schema. */
-const TOP = shape({ apiVersion: isString, kind: isString, metadata: isObject, spec: isObject });
+const TOP = shape({ apiVersion: isString, kind: isString, metadata: isRecord, spec: isRecord });
 
 /** `WorkloadEndpointSpecSchema`. */
 const WORKLOAD_ENDPOINT_SPEC = shape({
@@ -96,7 +79,7 @@ const HOST_ENDPOINT_SPEC = shape({
 });
 
 /** `ProfileSpecSchema`. */
-const PROFILE_SPEC = shape({ ingress: leaveToSchema, egress: leaveToSchema, labelsToApply: isStringMap });
+const PROFILE_SPEC = shape({ ingress: leaveToSchema, egress: leaveToSchema, labelsToApply: isPlainStringMap });
 
 const SPECS: Partial<Record<string, Shape>> = {
   WorkloadEndpoint: WORKLOAD_ENDPOINT_SPEC,
@@ -148,11 +131,11 @@ export function fastDecodeEtcdResource(
   } catch {
     return undefined;
   }
-  if (!isObject(json) || json["apiVersion"] !== API_VERSION || json["kind"] !== ref.kind) return undefined;
+  if (!isRecord(json) || json["apiVersion"] !== API_VERSION || json["kind"] !== ref.kind) return undefined;
   const storedMeta = json["metadata"];
   const storedSpec = json["spec"];
   // A missing spec or metadata gets the schema's defaults: let the schema supply them.
-  if (!isObject(storedMeta) || !isObject(storedSpec)) return undefined;
+  if (!isRecord(storedMeta) || !isRecord(storedSpec)) return undefined;
   // As decodeEtcdResource: name and namespace from the key, resourceVersion from the ModRevision.
   const metadata = conform(
     storedMeta,
