@@ -7,31 +7,17 @@
  * decides and words the reason. The property tests hold this to "passes implies the schema accepts".
  */
 
+import { isPlainStringMap, isRecord, isStringArray } from "@fedview/model";
+
 type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function isStringMap(value: unknown): boolean {
-  if (!isObject(value)) return false;
-  for (const key in value) if (typeof value[key] !== "string") return false;
-  return true;
-}
-
-function isStringArray(value: unknown): boolean {
-  if (!Array.isArray(value)) return false;
-  for (const item of value) if (typeof item !== "string") return false;
-  return true;
-}
 
 const optionalString = (value: unknown) => value === undefined || typeof value === "string";
 const optionalStringArray = (value: unknown) => value === undefined || isStringArray(value);
-const optionalStringMap = (value: unknown) => value === undefined || isStringMap(value);
+const optionalStringMap = (value: unknown) => value === undefined || isPlainStringMap(value);
 
 /** `ObjectMetaSchema` (and its namespaced variant). */
 function isPlainMetadata(value: unknown, namespaced: boolean): boolean {
-  if (!isObject(value)) return false;
+  if (!isRecord(value)) return false;
   const { name, namespace, labels, annotations, uid, resourceVersion, generation, creationTimestamp } = value;
   if (typeof name !== "string" || name.length === 0) return false;
   if (namespaced ? typeof namespace !== "string" || namespace.length === 0 : !optionalString(namespace)) return false;
@@ -76,12 +62,12 @@ function isPlainSpec(
  * the schema", not "invalid".
  */
 export function isPlainViewResource(kind: string, resource: unknown): boolean {
-  if (!isObject(resource) || resource["apiVersion"] !== "projectcalico.org/v3" || resource["kind"] !== kind) {
+  if (!isRecord(resource) || resource["apiVersion"] !== "projectcalico.org/v3" || resource["kind"] !== kind) {
     return false;
   }
   const spec = resource["spec"];
   // A missing spec gets the schema's default: let the schema supply it.
-  if (!isObject(spec)) return false;
+  if (!isRecord(spec)) return false;
   switch (kind) {
     case "WorkloadEndpoint":
       return (
