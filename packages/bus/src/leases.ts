@@ -10,6 +10,12 @@
  * A holder declares a lease lost before the server could expire it (`ttl - safety margin` after the
  * renewal that last succeeded was sent), so two replicas never both believe they hold a lease as long
  * as their clocks run at the same rate.
+ *
+ * Renewals come first: each round renews every held lease at once (at most `renewConcurrency` requests
+ * in flight) and only then tries the wanted leases it does not hold. Acquisitions, claims and releases
+ * run one at a time in their own lane, and the next round's renewals never wait for them: on a slow
+ * server thousands of failed `create`s for leases other replicas hold used to sit between two renewals
+ * of a held lease until it expired.
  */
 import type { JetStreamOptions } from "@nats-io/jetstream";
 import { JetStreamApiError, jetstream } from "@nats-io/jetstream";
@@ -36,6 +42,8 @@ export interface LeaseManagerOptions {
   renewIntervalMs?: number;
   /** A lease counts as lost this long before the server could expire it; default a sixth of the TTL. */
   safetyMarginMs?: number;
+  /** Renewal requests in flight at once in a round; default {@link DEFAULT_RENEW_CONCURRENCY}. */
+  renewConcurrency?: number;
   /** Clock in milliseconds; default `Date.now`. */
   now?: () => number;
   /** Timer functions; default {@link systemTimers}. */
@@ -66,6 +74,9 @@ interface HeldLease {
 
 const WRONG_LAST_SEQUENCE = 10071;
 
+/** Renewal requests a {@link LeaseManager} keeps in flight at once unless told otherwise. */
+const DEFAULT_RENEW_CONCURRENCY = 32;
+
 function isConflict(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE;
 }
@@ -73,7 +84,11 @@ function isConflict(err: unknown): boolean {
 /**
  * Keeps the leases this replica wants: acquires them when free, renews them on a timer, notices loss
  * (compare-and-set failure or local expiry) and reports `acquired` / `lost` through callbacks.
- * Operations are serialised, so callbacks never interleave for one manager.
+ *
+ * Two lanes: renewal rounds run one after another, and claims, releases and acquisition attempts run
+ * one after another; a round's renewals never wait behind the other lane. A lease is never renewed
+ * and released or acquired at the same time: a release waits for that lease's renewal in flight, and
+ * only leases not held are acquired. Callbacks run synchronously, one at a time.
  */
 export class LeaseManager implements AsyncDisposable {
   readonly #kv: KV;
@@ -85,9 +100,19 @@ export class LeaseManager implements AsyncDisposable {
   readonly #timers: Timers;
   readonly #onAcquired: ((name: string) => void) | undefined;
   readonly #onLost: ((name: string, reason: LeaseLossReason, error?: unknown) => void) | undefined;
+  readonly #renewConcurrency: number;
   readonly #wanted = new Set<string>();
   readonly #held = new Map<string, HeldLease>();
+  /** Renewals in flight by lease name. */
+  readonly #renewing = new Map<string, Promise<unknown>>();
+  /** The lane of claims, releases and acquisition rounds. */
   #queue: Promise<unknown> = Promise.resolve();
+  /** The lane of renewal rounds. */
+  #renewals: Promise<unknown> = Promise.resolve();
+  /** An acquisition round queued but not started yet; later rounds join it instead of queueing more. */
+  #pendingAcquisitions: Promise<void> | undefined;
+  /** Acquisition rounds queued or running; the timer queues none while one is. */
+  #acquisitionRounds = 0;
   #timer: unknown;
   #running = false;
   #closed = false;
@@ -109,6 +134,12 @@ export class LeaseManager implements AsyncDisposable {
     this.#timers = options.timers ?? systemTimers;
     this.#onAcquired = options.onAcquired;
     this.#onLost = options.onLost;
+    this.#renewConcurrency = options.renewConcurrency ?? DEFAULT_RENEW_CONCURRENCY;
+    if (!Number.isInteger(this.#renewConcurrency) || this.#renewConcurrency < 1) {
+      throw new BusConfigError(
+        `renewConcurrency must be a positive integer (got ${String(options.renewConcurrency)}); leave it unset for ${DEFAULT_RENEW_CONCURRENCY}`,
+      );
+    }
   }
 
   /**
@@ -162,6 +193,10 @@ export class LeaseManager implements AsyncDisposable {
   release(name: string): Promise<void> {
     this.#wanted.delete(name);
     return this.#exclusive(async () => {
+      // A renewal in flight would move the revision under the delete; let it land first.
+      for (let inFlight = this.#renewing.get(name); inFlight !== undefined; inFlight = this.#renewing.get(name)) {
+        await inFlight.catch(() => undefined);
+      }
       const lease = this.#held.get(name);
       if (lease === undefined) return;
       this.#held.delete(name);
@@ -185,16 +220,13 @@ export class LeaseManager implements AsyncDisposable {
     return [...this.#held.keys()].filter((name) => this.isHeld(name));
   }
 
-  /** One round: renew what is held, declare lost what cannot be, acquire what is wanted and free. */
-  tick(): Promise<void> {
-    return this.#exclusive(async () => {
-      for (const name of [...this.#wanted]) {
-        if (this.#closed) return;
-        const lease = this.#held.get(name);
-        if (lease !== undefined && (await this.#renew(name, lease))) continue;
-        if (!this.#held.has(name)) await this.#acquire(name);
-      }
-    });
+  /**
+   * One round: renew what is held and declare lost what cannot be (all held leases at once, bounded),
+   * then acquire what is wanted and free. Resolves when both are done.
+   */
+  async tick(): Promise<void> {
+    await this.#renewRound();
+    await this.#acquisitionRound();
   }
 
   /** Holder, held and wanted leases, and the last failure. */
@@ -225,10 +257,59 @@ export class LeaseManager implements AsyncDisposable {
   #schedule(): void {
     this.#timer = this.#timers.setTimeout(() => {
       this.#timer = undefined;
-      void this.tick().finally(() => {
+      // The next round is timed from the end of this one's renewals, not of its acquisitions, which
+      // may take longer than a lease lives when many wanted leases are held elsewhere.
+      // A round of acquisitions still going (thousands of leases held elsewhere on a slow server) is
+      // not followed at once by another: claims would wait behind both, and the server would get no rest.
+      void this.#renewRound().finally(() => {
+        if (this.#acquisitionRounds === 0) void this.#acquisitionRound();
         if (this.#running) this.#schedule();
       });
     }, this.#intervalMs);
+  }
+
+  /** Renews every held and wanted lease, `renewConcurrency` at a time; after the previous round. */
+  #renewRound(): Promise<void> {
+    const round = this.#renewals.then(async () => {
+      const due = [...this.#held].filter(([name]) => this.#wanted.has(name));
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < due.length && !this.#closed) {
+          const [name, lease] = due[next++]!;
+          // Released or lost (and maybe acquired again) since the round began: not ours to renew.
+          if (this.#held.get(name) !== lease || !this.#wanted.has(name)) continue;
+          const renewal = this.#renew(name, lease);
+          this.#renewing.set(name, renewal);
+          try {
+            await renewal;
+          } finally {
+            this.#renewing.delete(name);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.#renewConcurrency, due.length) }, worker));
+    });
+    this.#renewals = round.catch(() => undefined);
+    return round;
+  }
+
+  /** Tries every wanted lease not held, one at a time in the claims' lane. */
+  #acquisitionRound(): Promise<void> {
+    if (this.#pendingAcquisitions !== undefined) return this.#pendingAcquisitions;
+    this.#acquisitionRounds++;
+    const round = this.#exclusive(async () => {
+      this.#pendingAcquisitions = undefined;
+      try {
+        for (const name of [...this.#wanted]) {
+          if (this.#closed) return;
+          if (!this.#held.has(name) && this.#wanted.has(name)) await this.#acquire(name);
+        }
+      } finally {
+        this.#acquisitionRounds--;
+      }
+    });
+    this.#pendingAcquisitions = round;
+    return round;
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {

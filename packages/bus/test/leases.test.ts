@@ -19,10 +19,10 @@ import { ManualClock, ManualTimers } from "./fixtures.js";
 // and clocks are manual, so the test never waits for them.
 const TTL_MS = 2000;
 
-async function leaseBus(): Promise<{ nats: NatsServer; nc: NatsConnection } & AsyncDisposable> {
+async function leaseBus(ttlMs = TTL_MS): Promise<{ nats: NatsServer; nc: NatsConnection } & AsyncDisposable> {
   const nats = await startNats();
   const nc = await connectBus({ servers: nats.url });
-  await ensureLeasesBucket(nc, { leaseTtlMs: TTL_MS });
+  await ensureLeasesBucket(nc, { leaseTtlMs: ttlMs });
   return {
     nats,
     nc,
@@ -140,6 +140,102 @@ describe("LeaseManager", () => {
     expect(a.timers.armed).toBe(1);
     a.manager.stop();
     expect(a.timers.armed).toBe(0);
+  });
+
+  it("renews every held lease before it tries any lease it does not hold", async () => {
+    // A TTL far longer than the test, so nothing expires on the server while it sets up.
+    await using bus = await leaseBus(60_000);
+    const kv = await new Kvm(bus.nc).open(DEFAULT_LEASES_BUCKET);
+    const a = await replica(bus.nc, uniqueName("a"));
+    const b = await replica(bus.nc, uniqueName("b"));
+    // A wants its held leases and B's interleaved, so a round walking the wanted leases in order
+    // would alternate renewals and acquisitions.
+    const heldNames = Array.from({ length: 20 }, (_, i) => `held-${i}`);
+    const freedNames = heldNames.map((_, i) => `freed-${i}`);
+    for (const [i, name] of heldNames.entries()) {
+      expect(await a.manager.claim(name)).toBe(true);
+      expect(await b.manager.claim(freedNames[i]!)).toBe(true);
+      expect(await a.manager.claim(freedNames[i]!)).toBe(false);
+    }
+    for (const name of freedNames) await b.manager.release(name);
+
+    await a.manager.tick();
+
+    const revisionOf = async (name: string): Promise<number> => (await kv.get(leaseKey(name)))!.revision;
+    const renewed = await Promise.all(heldNames.map(revisionOf));
+    const acquired = await Promise.all(freedNames.map(revisionOf));
+    expect(a.manager.held().sort()).toEqual([...heldNames, ...freedNames].sort());
+    expect(Math.max(...renewed)).toBeLessThan(Math.min(...acquired));
+  });
+
+  it("keeps renewing on its timer while a long round of acquisitions is still running", async () => {
+    await using bus = await leaseBus(60_000);
+    const kv = await new Kvm(bus.nc).open(DEFAULT_LEASES_BUCKET);
+    const a = await replica(bus.nc, uniqueName("a"));
+    const b = await replica(bus.nc, uniqueName("b"));
+    const heldNames = Array.from({ length: 10 }, (_, i) => `held-${i}`);
+    for (const name of heldNames) expect(await a.manager.claim(name)).toBe(true);
+    // Many leases A wants and B holds: each round A tries them all (a create and a get each), one at
+    // a time. The last one B gives up, so A acquiring it marks the end of a round's acquisitions.
+    const takenNames = Array.from({ length: 1500 }, (_, i) => `taken-${i}`);
+    for (const name of [...takenNames, "last"]) await b.manager.claim(name);
+    for (const name of [...takenNames, "last"]) expect(await a.manager.claim(name)).toBe(false);
+    await b.manager.release("last");
+
+    const revisions = async (): Promise<number[]> =>
+      Promise.all(heldNames.map(async (name) => (await kv.get(leaseKey(name)))!.revision));
+    const sweepDone = (): boolean => a.events.includes("acquired last");
+    let before = await revisions();
+    a.manager.start();
+    for (let round = 1; round <= 3; round++) {
+      expect(a.timers.fireAll()).toBe(1);
+      // The next round's timer is armed as soon as this round's renewals are done.
+      await waitFor(() => a.timers.armed === 1, { message: `round ${round}'s renewals to finish` });
+      const after = await revisions();
+      for (const [i, revision] of after.entries()) expect(revision).toBeGreaterThan(before[i]!);
+      before = after;
+      expect(sweepDone(), `the first round's acquisitions still running after round ${round}'s renewals`).toBe(false);
+    }
+    await waitFor(sweepDone, { message: "the acquisitions to reach the free lease" });
+    a.manager.stop();
+    expect(a.events.filter((event) => event.startsWith("lost"))).toEqual([]);
+    expect(a.manager.held().sort()).toEqual([...heldNames, "last"].sort());
+  });
+
+  it("never loses a held lease on a short TTL while it keeps failing to acquire many taken ones", async () => {
+    // Real clocks and timers: a round every 666 ms, a held lease lost 1667 ms after its last renewal
+    // was sent. One round's failed acquisitions take seconds here, far longer than that.
+    await using bus = await leaseBus(TTL_MS);
+    const replicaOnTimers = (holder: string, events: string[]): Promise<LeaseManager> =>
+      LeaseManager.open(bus.nc, {
+        holder,
+        onAcquired: (name) => events.push(`acquired ${name}`),
+        onLost: (name, reason) => events.push(`lost ${name} ${reason}`),
+      });
+    const aEvents: string[] = [];
+    const bEvents: string[] = [];
+    await using a = await replicaOnTimers(uniqueName("a"), aEvents);
+    await using b = await replicaOnTimers(uniqueName("b"), bEvents);
+    b.start();
+    const takenNames = Array.from({ length: 1500 }, (_, i) => `taken-${i}`);
+    // Claimed all at once, so the claims queue up together rather than each behind a round.
+    await Promise.all(takenNames.map((name) => b.claim(name)));
+    a.start();
+    const heldNames = Array.from({ length: 10 }, (_, i) => `held-${i}`);
+    expect(await Promise.all(heldNames.map((name) => a.claim(name)))).toEqual(heldNames.map(() => true));
+    expect(await Promise.all(takenNames.map((name) => a.claim(name)))).not.toContain(true);
+    await new Promise((resolve) => setTimeout(resolve, 3 * TTL_MS));
+
+    expect(aEvents.filter((event) => event.startsWith("lost held-"))).toEqual([]);
+    for (const name of heldNames) expect(a.isHeld(name)).toBe(true);
+    // B, renewing its many leases a bounded number at a time, kept them too.
+    expect(bEvents.filter((event) => event.startsWith("lost"))).toEqual([]);
+  });
+
+  it("refuses a renewal concurrency that is not a positive integer", () => {
+    expect(() => new LeaseManager({} as never, { holder: "x", ttlMs: 1000, renewConcurrency: 0 })).toThrow(
+      /renewConcurrency must be a positive integer/,
+    );
   });
 
   it("takes its TTL from the bucket and refuses a bucket without one", async () => {
