@@ -122,8 +122,17 @@ describe("etcd connector service on real etcd and NATS", () => {
     await stack.putConfig(cluster, 1, await materialOf(own));
     // The connector's retries wait on a clock the test moves: the datastore changes in between.
     const clock = createManualClock(Date.now());
+    // The lease is renewed in real time: with the stack's 2 s TTL, a test process starved for about 2 s
+    // under load lost it, and the sync started anew reconnected at once, without waiting for the clock,
+    // so the changes below came through its watch before they were looked for. A lease bucket of its
+    // own with a TTL no stall reaches keeps the connector waiting for the clock.
     await using service = await stack.startService(
-      { FEDVIEW_BACKOFF_INITIAL_MS: "1000", FEDVIEW_BACKOFF_MAX_MS: "1000" },
+      {
+        FEDVIEW_BACKOFF_INITIAL_MS: "1000",
+        FEDVIEW_BACKOFF_MAX_MS: "1000",
+        FEDVIEW_LEASES_BUCKET: uniqueName("leases"),
+        FEDVIEW_LEASE_TTL_MS: "120000",
+      },
       { clock },
     );
     await waitFor(() => clusterStatus(service, cluster)?.status?.status === "InSync");
@@ -144,10 +153,11 @@ describe("etcd connector service on real etcd and NATS", () => {
     const mark = bus.events.length;
     clock.advance(1000);
     await waitFor(() => clusterStatus(service, cluster)?.status?.status === "InSync", { message: "InSync again" });
-    expect(bus.ops(mark)).toEqual([
-      `upsert Profile ${cluster}/kns.${ns}`,
-      `delete WorkloadEndpoint ${ns}/node1-k8s-goes-eth0`,
-    ]);
+    // InSync follows the acks on the connector's connection; the recording subscription is another
+    // connection, which may be read later. The relist publishes the delete last, in order.
+    const deleted = `delete WorkloadEndpoint ${ns}/node1-k8s-goes-eth0`;
+    await waitFor(() => bus.ops(mark).includes(deleted), { message: "the relist's events recorded" });
+    expect(bus.ops(mark)).toEqual([`upsert Profile ${cluster}/kns.${ns}`, deleted]);
     expect(clusterStatus(service, cluster)?.status).toMatchObject({ stale: false });
     await stack.configs.delete("etcdv3", cluster);
   });
