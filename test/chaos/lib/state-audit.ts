@@ -18,14 +18,23 @@ export interface WireAudit {
   received: number;
   /** Events not newer than one already received for the same resource (redelivered or reordered). */
   regressions: number;
+  /**
+   * What this subscriber last saw of each resource it heard of: upserts at their revision, deletes
+   * as `deleted` — the state a reader of the live subjects alone would hold.
+   */
+  latest(): Map<string, { revision: string; deleted: boolean }>;
   stop(): void;
 }
 
+/** The key `WireAudit.latest()` files a resource under. */
+export const wireKey = (r: { cluster: string; kind: string; id: string }) => `${r.cluster} ${r.kind} ${r.id}`;
+
 export function auditWire(nc: BusConnection): WireAudit {
-  const seen = new Map<string, { generation: number; revision: string }>();
+  const seen = new Map<string, { generation: number; revision: string; deleted: boolean }>();
   const audit: WireAudit = {
     received: 0,
     regressions: 0,
+    latest: () => new Map([...seen].map(([key, v]) => [key, { revision: v.revision, deleted: v.deleted }])),
     stop: () => sub.unsubscribe(),
   };
   const sub = nc.subscribe(RESOURCE_SUBJECTS, {
@@ -34,10 +43,10 @@ export function auditWire(nc: BusConnection): WireAudit {
       try {
         const event = decodeResourceEvent(msg.data, msg.subject);
         audit.received++;
-        const key = `${event.cluster} ${event.kind} ${event.id}`;
+        const key = wireKey(event);
         const held = seen.get(key);
         if (held !== undefined && compareVersions(event, held) <= 0) audit.regressions++;
-        else seen.set(key, { generation: event.generation, revision: event.revision });
+        else seen.set(key, { generation: event.generation, revision: event.revision, deleted: event.op === "delete" });
       } catch {
         // Not an event: the decoders are fuzzed elsewhere.
       }
