@@ -46,7 +46,7 @@ export interface ClusterSyncOptions {
   backoff?: BackoffOptions;
   /** Shared across clusters to bound concurrent listings. */
   relistPermits?: Semaphore;
-  /** Interval of the liveness check while watching. Default 10 s. */
+  /** Interval of the liveness check while watching, which also publishes the status again. Default 10 s. */
   livenessIntervalMs?: number;
   /** A `check()` (liveness or before a listing) slower than this fails. Default 10 s. */
   livenessTimeoutMs?: number;
@@ -99,6 +99,8 @@ async function disposeQuietly(source: ClusterSource, logger: Logger): Promise<vo
  *   An invalid config retracts everything and reports `ConfigIncomplete`.
  * - `stop()` leaves the bus as it is (another replica takes over); `remove()` retracts every
  *   resource, then the status.
+ * - While watching, the status is published again at every liveness check, so the owner's status is
+ *   the one on the bus even when a previous owner's stale status was stored after it.
  *
  * The bus view is seeded at start from the last message of each of the cluster's subjects, so a
  * restart or a takeover publishes only what changed meanwhile.
@@ -678,7 +680,12 @@ export class ClusterSync implements AsyncDisposable {
     while (!signal.aborted) {
       await this.#clock.sleep(this.#livenessIntervalMs, signal);
       if (signal.aborted) return undefined;
-      if (this.#statusFlushPending || this.#statusPublishFailing) this.#publishStatus();
+      // Re-asserted every round, not only when something is pending: the status subject keeps the last
+      // message, whoever sent it, and a previous owner's status (sent before it learnt that its lease
+      // was lost, or timed out in a congested connection and stored later) can land after this
+      // owner's last one. Without this, such a cluster showed ResyncInProgress on the bus for good
+      // while it was InSync here, as nothing about it changed any more.
+      this.#publishStatus();
       try {
         await this.#withTimeout(source.check(signal), `${source.description} did not answer`, signal);
       } catch (err) {
