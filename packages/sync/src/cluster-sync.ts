@@ -53,6 +53,12 @@ export interface ClusterSyncOptions {
   /** Count-only status updates are coalesced to at most one per interval. Default 1 s. */
   statusIntervalMs?: number;
   /**
+   * Reading the cluster's state back from the bus (at start, after a publish failure) slower than
+   * this fails and is retried with backoff, so that a read that never ends does not keep a relist
+   * permit, nor the cluster, for good. Default 60 s.
+   */
+  stateReadTimeoutMs?: number;
+  /**
    * How long the revision of a deleted key is remembered to drop replays older than the delete.
    * Default 60 s; at most `maxDeletedKeys` (default 100 000) are kept.
    */
@@ -118,6 +124,7 @@ export class ClusterSync implements AsyncDisposable {
   readonly #livenessIntervalMs: number;
   readonly #livenessTimeoutMs: number;
   readonly #statusIntervalMs: number;
+  readonly #stateReadTimeoutMs: number;
 
   readonly #view: ClusterView;
   readonly #close = new AbortController();
@@ -168,6 +175,7 @@ export class ClusterSync implements AsyncDisposable {
     this.#livenessIntervalMs = options.livenessIntervalMs ?? 10_000;
     this.#livenessTimeoutMs = options.livenessTimeoutMs ?? 10_000;
     this.#statusIntervalMs = options.statusIntervalMs ?? 1_000;
+    this.#stateReadTimeoutMs = options.stateReadTimeoutMs ?? 60_000;
     this.#view = new ClusterView({
       ...(options.deletedRetentionMs !== undefined ? { deletedRetentionMs: options.deletedRetentionMs } : {}),
       ...(options.maxDeletedKeys !== undefined ? { maxDeletedKeys: options.maxDeletedKeys } : {}),
@@ -477,7 +485,16 @@ export class ClusterSync implements AsyncDisposable {
     let state: Awaited<ReturnType<ClusterPublisher["readState"]>>;
     // Bounded with the listings: each read of a cluster's state makes the server scan the stream
     // for its subjects, and 100 clusters seeding at once stalled the server (lease renewals too).
-    const read = () => this.#publisher.readState(this.cluster, signal);
+    // Not left to the publisher to honour `signal` and end: the bus's inventory read did neither (an
+    // ordered consumer that cannot be recreated retries for good), and held the permit forever, so
+    // that stop() waited for it and every cluster behind that permit stayed as it was.
+    const read = () =>
+      this.#bounded(
+        this.#publisher.readState(this.cluster, signal),
+        this.#stateReadTimeoutMs,
+        "the bus did not return the cluster's state",
+        signal,
+      );
     try {
       state = await (this.#permits ? this.#permits.run(read, signal) : read());
     } catch (err) {
@@ -766,6 +783,24 @@ export class ClusterSync implements AsyncDisposable {
       // Bounded: a cluster full of garbage must not grow this without limit.
       if (this.#malformedLogged.size < 10_000) this.#malformedLogged.add(e.ref);
       this.#logger.warn({ ref: e.ref, kind: e.kind, reason: e.reason }, "skipping malformed remote data");
+    }
+  }
+
+  /** `promise`, unless `signal` aborts (rejects with its reason) or `ms` pass (`SourceTimeoutError`) first. */
+  async #bounded<T>(promise: Promise<T>, ms: number, message: string, signal: AbortSignal): Promise<T> {
+    const timer = linkAbort(signal);
+    const cut = new Promise<never>((_, reject) => {
+      void this.#clock.sleep(ms, timer.signal).then(() => {
+        if (signal.aborted) reject(signal.reason ?? new Error("stopped"));
+        else if (!timer.signal.aborted) reject(new SourceTimeoutError(`${message} within ${ms} ms`));
+      });
+    });
+    try {
+      return await Promise.race([promise, cut]);
+    } finally {
+      timer.abort();
+      promise.catch(() => {});
+      cut.catch(() => {});
     }
   }
 
