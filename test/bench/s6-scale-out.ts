@@ -93,6 +93,7 @@ export async function scaleOut(ctx: ScenarioContext): Promise<ScenarioOutcome> {
       Array.from({ length: clusters }, (_, i) => clusterName(i)),
       etcd.endpoints,
     );
+    ctx.log(`one cluster alone ${single.toFixed(0)} ms; ${clusters} clusters on 1 connector ${one.toFixed(0)} ms`);
     ctx.recorder.add({
       name: `${clusters} clusters × ${perCluster} endpoints, 1 connector: configs written → all InSync`,
       value: one,
@@ -109,6 +110,7 @@ export async function scaleOut(ctx: ScenarioContext): Promise<ScenarioOutcome> {
       Array.from({ length: clusters }, (_, i) => `s${clusterName(i)}`),
       etcd.endpoints,
     );
+    ctx.log(`${clusters} more on 1 connector, loaded stream: ${oneLoaded.toFixed(0)} ms; starting the second replica`);
     ctx.recorder.add({
       name: `${clusters} more clusters, 1 connector, stream already holding ${clusters + 1}: configs written → all InSync`,
       value: oneLoaded,
@@ -126,6 +128,7 @@ export async function scaleOut(ctx: ScenarioContext): Promise<ScenarioOutcome> {
       Array.from({ length: clusters }, (_, i) => `r${clusterName(i)}`),
       etcd.endpoints,
     );
+    ctx.log(`${clusters} more on 2 connector replicas: ${two.toFixed(0)} ms`);
     ctx.recorder.add({
       name: `${clusters} more clusters, 2 connector replicas, stream already holding ${2 * clusters + 1}: configs written → all InSync`,
       value: two,
