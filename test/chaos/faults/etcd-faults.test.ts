@@ -92,9 +92,16 @@ describe("remote etcd faults", () => {
       const head = (await remote.client.put("/fedview-chaos/compaction-mark").value("x")).header.revision;
       await remote.etcd.etcdctl("compaction", head);
       proxy.resume();
-      await waitFor(async () => (await relists()) > compactedBefore, {
-        message: "a relist because the watch revision was compacted",
-      });
+      try {
+        await waitFor(async () => (await relists()) > compactedBefore, {
+          message: "a relist because the watch revision was compacted",
+        });
+      } catch (err) {
+        // Say what the connector did instead: its relists by reason and how its log ends.
+        const text = await (await fetch(`${connector.httpUrl}/metrics`)).text();
+        const counted = text.split("\n").filter((l) => l.startsWith("fedview_connector_relists_total"));
+        throw new Error(`${(err as Error).message}\n${counted.join("\n")}\n${connector.process.logTail(12)}`, { cause: err });
+      }
       const total = await stack.expectExact(TIMEOUTS.eventually, "the view after compaction");
       console.info(`etcd compaction: ${written} changes, compacted at ${head}, ${total} exact`);
     },
