@@ -38,6 +38,7 @@ function prefixRange(kind: ResourceKind): KindRange {
 }
 
 const COMPACTED = /required revision has been compacted/i;
+const CHANNEL_CLOSED = /Channel closed before call started/i;
 const ZERO_BYTE = Buffer.from([0]);
 
 /** Default keys per page, and the first page's keys before any size is known. */
@@ -133,12 +134,22 @@ class EtcdSource implements ClusterSource {
   async check(signal: AbortSignal): Promise<void> {
     this.#assertOpen();
     const first = this.#ranges[0]!;
-    try {
-      signal.throwIfAborted();
-      await this.#client.kv.range(
+    const probe = () =>
+      this.#client.kv.range(
         { key: first.start, range_end: first.end, limit: 1, keys_only: true },
         { deadline: Date.now() + this.#timeoutMs },
       );
+    try {
+      signal.throwIfAborted();
+      try {
+        await probe();
+      } catch (err) {
+        // etcd3 closes and replaces its channel after a stream error (a watch cancelled for
+        // compaction is one); a call started on the closed channel never reached the server, so
+        // one more try on the new channel says whether the remote is really unreachable.
+        if (!CHANNEL_CLOSED.test(String((err as Error)?.message)) || signal.aborted) throw err;
+        await probe();
+      }
     } catch (err) {
       throw this.#error(err);
     }
