@@ -100,7 +100,9 @@ describe("remote etcd faults", () => {
         // Say what the connector did instead: its relists by reason and how its log ends.
         const text = await (await fetch(`${connector.httpUrl}/metrics`)).text();
         const counted = text.split("\n").filter((l) => l.startsWith("fedview_connector_relists_total"));
-        throw new Error(`${(err as Error).message}\n${counted.join("\n")}\n${connector.process.logTail(12)}`, { cause: err });
+        throw new Error(`${(err as Error).message}\n${counted.join("\n")}\n${connector.process.logTail(12)}`, {
+          cause: err,
+        });
       }
       const total = await stack.expectExact(TIMEOUTS.eventually, "the view after compaction");
       console.info(`etcd compaction: ${written} changes, compacted at ${head}, ${total} exact`);
