@@ -114,6 +114,26 @@ export interface ConnectorRuntimeStatus {
 const presenceName = (type: string, replica: string) => `replica:${type}:${replica}`;
 
 /**
+ * The live replicas of `datastoreType` among a lease bucket's keys: its distinct presence leases.
+ * A KV key listing delivers a key again when it is written while the listing runs (a presence or
+ * cluster lease renewed meanwhile), so keys are counted once each — counting deliveries made one
+ * connector see four replicas and hand its clusters over to itself.
+ */
+export async function countReplicas(keys: AsyncIterable<string>, datastoreType: string): Promise<number> {
+  const prefix = presenceName(datastoreType, "");
+  const live = new Set<string>();
+  for await (const key of keys) {
+    try {
+      const name = parseLeaseKey(key);
+      if (name.startsWith(prefix)) live.add(name);
+    } catch {
+      // Not a lease key of ours.
+    }
+  }
+  return live.size;
+}
+
+/**
  * Runs a connector: watches the connection configs of one datastore type, takes a per-cluster
  * ownership lease (so each cluster is served by exactly one live replica, and a dead replica's
  * clusters move to another once its leases expire), and runs one `ClusterSync` per owned cluster
@@ -507,17 +527,7 @@ export class ConnectorRuntime implements AsyncDisposable {
   }
 
   async #liveReplicas(): Promise<number> {
-    const prefix = presenceName(this.#o.datastoreType, "");
-    let n = 0;
-    const keys = await this.#leaseKv!.keys();
-    for await (const key of keys) {
-      try {
-        if (parseLeaseKey(key).startsWith(prefix)) n++;
-      } catch {
-        // Not a lease key of ours.
-      }
-    }
-    return n;
+    return countReplicas(await this.#leaseKv!.keys(), this.#o.datastoreType);
   }
 
   #onAcquired(cluster: string): void {
